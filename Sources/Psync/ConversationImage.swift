@@ -1,0 +1,83 @@
+/// Everything one host keeps for one conversation: the participant list from the SC, the image
+/// I_h (the context graph as far as this host knows it), the views of the local participants,
+/// and the holding queue (Sections 3.1.1 and 3.1.3).
+final class ConversationImage {
+    let id: ConversationID
+    /// The SC's participant list (Figure 3); position 0 opened the conversation.
+    let participants: [ParticipantID]
+    /// The hosts of the other participants, each once, in increasing order: where a message
+    /// is sent (Section 6.2, "host-specific addresses").
+    let otherHosts: [HostID]
+    let participantHosts: Set<HostID>
+    var graph: ContextGraph
+    /// The local participants' views, in participant-list order.
+    var views: [View]
+    var holding = HoldingQueue()
+
+    init(id: ConversationID, participants: [ParticipantID], localHost: HostID, openedBy opener: ParticipantID?) {
+        self.id = id
+        self.participants = participants
+        participantHosts = Set(participants.map(\.host))
+        otherHosts = participantHosts.filter { $0 != localHost }.sorted()
+        graph = ContextGraph(participantCount: participants.count)
+        views = participants.indices.filter { participants[$0].host == localHost }.map {
+            View(participant: $0, participantCount: participants.count,
+                 state: participants[$0] == opener ? .open : .pending)
+        }
+    }
+
+    var participantCount: Int { participants.count }
+
+    func index(of pid: ParticipantID) -> ParticipantIndex? { participants.firstIndex(of: pid) }
+
+    /// The position in `views` of a local participant's view.
+    func viewSlot(of pid: ParticipantID) -> Int? {
+        views.firstIndex { participants[$0.participant] == pid }
+    }
+
+    /// Section 3.2.4: a host discards a masked participant's messages only when every local
+    /// participant has masked it out (each view keeps its own definition of P).
+    func allViewsMask(_ sender: ParticipantIndex) -> Bool {
+        !views.isEmpty && views.allSatisfy { $0.masked[sender] }
+    }
+
+    /// Whether `mid` is stable in `view`: every participant other than its sender in the view's
+    /// definition of P has a message in the view that follows it (Section 2). A view holds a
+    /// prefix of each sender's messages, and the newest one follows everything the older ones
+    /// follow, so one clock comparison per participant suffices: O(participants).
+    func isStable(_ mid: MessageID, in view: View) -> Bool {
+        guard view.contains(mid) else { return false }
+        let s = mid.senderIndex
+        for q in 0..<participantCount where q != s && !view.masked[q] {
+            let newest = view.seen[q]
+            guard newest > 0, graph.clock(graph.node(q, newest), s) >= mid.sequence else { return false }
+        }
+        return true
+    }
+
+    /// The largest n for which `mid` is n-stable in `view`: one plus the number of participants
+    /// other than the sender with a message in the view that follows it (Section 3.2.3).
+    func stability(of mid: MessageID, in view: View) -> Int {
+        guard view.contains(mid) else { return 0 }
+        let s = mid.senderIndex
+        var n = 1
+        for q in 0..<participantCount where q != s {
+            let newest = view.seen[q]
+            if newest > 0, graph.clock(graph.node(q, newest), s) >= mid.sequence { n += 1 }
+        }
+        return n
+    }
+
+    /// The data packet that carries the message at node `n`: an SC for the root, else an AN.
+    func dataPacket(_ n: ContextGraph.NodeIndex, resent: Bool) -> Packet {
+        let mid = graph.mids[Int(n)]
+        let payload = graph.payloads[Int(n)]
+        if mid == .root {
+            return .startConversation(StartConversation(
+                conversation: id, participants: participants, payload: payload, resent: resent))
+        }
+        return .addNode(AddNode(
+            conversation: id, message: mid, sender: participants[mid.senderIndex],
+            predecessors: graph.predecessors(n).map { graph.mids[Int($0)] }, payload: payload, resent: resent))
+    }
+}

@@ -1,0 +1,128 @@
+/// What the engine asks its shell to do, and what it reports. The shell (simulator or UDP
+/// runtime) interprets effects; the engine itself never touches a socket or a clock.
+public enum HostEffect: Sendable, Equatable {
+    /// Send `packet` to each of `destinations`.
+    case transmit(Packet, to: [HostID])
+    /// Call `handle(.timer(id), now:)` at `deadline`. Setting a timer replaces any earlier
+    /// deadline for the same id; the engine ignores timers that fire when nothing is due.
+    case setTimer(TimerID, deadline: Instant)
+    /// A `passiveOpen` that was waiting has completed.
+    case opened(ConversationID, ParticipantID)
+    /// A `waitForMessage` has completed: `receive` will now return a message.
+    case messageAvailable(ConversationID, ParticipantID)
+    /// A wait expired before it completed (Section 3.2.2: blocking operations take a timeout).
+    case timedOut(TimerID)
+    /// Something happened that a trace records. Only when `HostConfig.reportsEvents` is on.
+    case event(EngineEvent)
+}
+
+/// The timers a host may ask for: one per held message, one per waiting operation.
+public enum TimerID: Hashable, Sendable {
+    case hold(ConversationID, MessageID)
+    case orphan(ConversationID)
+    case passiveOpen(ParticipantID)
+    case receive(ConversationID, ParticipantID)
+}
+
+/// What a shell gives the engine.
+public enum HostInput: Sendable {
+    case packet(Packet, from: HostID)
+    /// Raw bytes off the network: decoded with the host's wire limits, malformed input dropped.
+    case datagram([UInt8], from: HostID)
+    case timer(TimerID)
+}
+
+/// Facts the engine reports as it works; the trace library records them.
+public enum EngineEvent: Sendable, Equatable {
+    /// A local participant sent a message (Section 2); it is attached to the image at once.
+    case send(ConversationID, ParticipantID, MessageID, predecessors: [MessageID], payloadBytes: Int)
+    /// A message from another host was attached to the host's image (Section 3.1.3).
+    case arrive(ConversationID, MessageID, predecessors: [MessageID])
+    /// A message was put in the holding queue, waiting for `missing`.
+    case hold(ConversationID, MessageID, missing: [MessageID])
+    /// A held message was released into the image (its `arrive` follows).
+    case release(ConversationID, MessageID)
+    /// A retransmission request was sent (to the source host, or broadcast).
+    case retransmitRequested(RetransmitRequest, to: [HostID], broadcast: Bool)
+    /// A retransmission request was answered with `messages`.
+    case retransmitAnswered(ConversationID, requester: HostID, messages: [MessageID])
+    /// `resend(node)` sent a flagged duplicate; or a host answered one with successors.
+    case resent(ConversationID, MessageID)
+    case resentSuccessors(ConversationID, of: MessageID, successors: [MessageID], to: HostID)
+    /// A participant received a message: it entered the participant's view (Section 2).
+    case receive(ConversationID, ParticipantID, MessageID)
+    case maskOut(ConversationID, by: ParticipantID, ParticipantID)
+    case maskIn(ConversationID, by: ParticipantID, ParticipantID)
+    /// A packet or message was dropped, with why.
+    case drop(Drop)
+}
+
+/// A dropped packet or message and the reason (DESIGN.md: bad input is "a traced drop").
+public struct Drop: Sendable, Equatable, CustomStringConvertible {
+    public var reason: DropReason
+    public var conversation: ConversationID?
+    public var message: MessageID?
+    public var from: HostID?
+    public var detail: String
+
+    public init(_ reason: DropReason, conversation: ConversationID? = nil, message: MessageID? = nil,
+                from: HostID? = nil, detail: String = "") {
+        self.reason = reason
+        self.conversation = conversation
+        self.message = message
+        self.from = from
+        self.detail = detail
+    }
+
+    public var description: String {
+        var parts = [reason.rawValue]
+        if let c = conversation { parts.append("\(c)") }
+        if let m = message { parts.append("\(m)") }
+        if let f = from { parts.append("from \(f)") }
+        if !detail.isEmpty { parts.append(detail) }
+        return parts.joined(separator: " ")
+    }
+}
+
+public enum DropReason: String, Sendable, CaseIterable, Codable {
+    /// Bytes that do not decode as a packet.
+    case malformed
+    /// A copy of a message the image already holds (duplicated or resent).
+    case duplicate
+    /// The sender, or the host it came from, is not a participant of the conversation.
+    case nonParticipant = "non-participant"
+    /// An SC for a conversation with no participant on this host.
+    case notTakingPart = "not-taking-part"
+    /// A packet for a conversation this host knows nothing of and cannot ask about.
+    case unknownConversation = "unknown-conversation"
+    /// A packet for a conversation every local participant has closed.
+    case closedConversation = "closed-conversation"
+    /// A packet that contradicts what the image holds (ids out of order, redundant edges, ...).
+    case contradiction
+    /// A message from a masked-out participant that no held message needs (Section 3.2.4).
+    case masked
+    /// A held message whose retransmission requests all went unanswered (Section 3.2.3).
+    case discardedAfterFailedRequest = "discarded-after-failed-request"
+    /// A bound of Section 3.3 was reached.
+    case holdingQueueFull = "holding-queue-full"
+    case pendingLimit = "pending-limit"
+    case orphanQueueFull = "orphan-queue-full"
+    /// A valid packet the engine does not implement (RS, Section 5).
+    case unsupported
+    /// Simulator faults, recorded by the simulator rather than the engine.
+    case loss, partition, crashed
+}
+
+/// Running totals a host keeps whether or not events are reported.
+public struct HostCounters: Sendable, Equatable {
+    public var packetsSent = 0
+    public var packetsReceived = 0
+    public var messagesSent = 0
+    public var messagesAttached = 0
+    public var messagesReceived = 0
+    public var retransmitRequestsSent = 0
+    public var retransmittedMessages = 0
+    public var resends = 0
+    public var drops: [DropReason: Int] = [:]
+    public init() {}
+}

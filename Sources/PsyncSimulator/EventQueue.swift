@@ -1,0 +1,42 @@
+/// A priority queue of timed simulation events. Ties in time are broken by insertion order, so
+/// the run is a deterministic function of the seed and the configuration.
+struct EventQueue<Event> {
+    private var heap: [(time: UInt64, order: UInt64, event: Event)] = []
+    private var inserted: UInt64 = 0
+
+    var isEmpty: Bool { heap.isEmpty }
+    var count: Int { heap.count }
+
+    mutating func push(_ event: Event, at time: UInt64) {
+        heap.append((time, inserted, event))
+        inserted += 1
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard less(i, parent) else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> (time: UInt64, event: Event)? {
+        guard !heap.isEmpty else { return nil }
+        heap.swapAt(0, heap.count - 1)
+        let top = heap.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < heap.count && less(l, m) { m = l }
+            if r < heap.count && less(r, m) { m = r }
+            if m == i { break }
+            heap.swapAt(i, m)
+            i = m
+        }
+        return (top.time, top.event)
+    }
+
+    private func less(_ a: Int, _ b: Int) -> Bool {
+        (heap[a].time, heap[a].order) < (heap[b].time, heap[b].order)
+    }
+}

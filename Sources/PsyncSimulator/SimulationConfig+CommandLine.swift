@@ -1,0 +1,59 @@
+import Psync
+
+/// The `psync simulate` arguments that reproduce a configuration, printed with every failing
+/// simulation (DESIGN.md: "every failure prints the seed and the command that reproduces it").
+extension SimulationConfig {
+    /// nil when the configuration uses something the command line cannot express (drop rules,
+    /// per-link overrides, engine timers other than the defaults).
+    public var commandLineArguments: [String]? {
+        guard faults.drops.isEmpty, network.overrides.isEmpty, host == HostConfig(),
+              timeLimitNanoseconds == SimulationConfig().timeLimitNanoseconds
+        else { return nil }
+        let w = workload, l = network.link
+        var args = ["--seed", "\(seed)", "--participants", "\(participants)",
+                    "--messages", "\(w.messagesPerParticipant)", "--interval", formatDuration(w.meanIntervalNanoseconds),
+                    "--reply", "\(w.replyProbability)", "--payload", "\(w.payloadBytes)",
+                    "--delay", l.delay.description, "--loss", "\(l.lossProbability)",
+                    "--duplicate", "\(l.duplicateProbability)", "--reorder", "\(l.reorderProbability)",
+                    "--reorder-delay", formatDuration(l.reorderDelayMaxNanoseconds),
+                    "--settle-timeout", formatDuration(w.settleTimeoutNanoseconds),
+                    "--settle-attempts", "\(w.settleAttempts)"]
+        if !w.acknowledges { args.append("--no-acks") }
+        if !recordsHistory { args.append("--no-check") }
+        for p in faults.partitions {
+            args += ["--partition", "\(p.side.map(String.init).joined(separator: ","))@\(formatDuration(p.startNanoseconds))-\(formatDuration(p.healNanoseconds))"]
+        }
+        for c in faults.crashes { args += ["--crash", "\(c.host)@\(formatDuration(c.atNanoseconds))"] }
+        return args
+    }
+
+    /// The shell command that reruns this configuration, or a note saying why there is none.
+    public var reproductionCommand: String {
+        guard let args = commandLineArguments else {
+            return "(seed \(seed); this configuration uses options only the library API sets)"
+        }
+        return "swift run -c release psync simulate " + args.joined(separator: " ")
+    }
+}
+
+extension Partition {
+    /// Parses `0,1@100ms-300ms`: hosts 0 and 1 are cut off from the rest from 100 ms to 300 ms.
+    public init?(parsing text: String) {
+        let halves = text.split(separator: "@").map(String.init)
+        guard halves.count == 2 else { return nil }
+        let side = halves[0].split(separator: ",").map { UInt32($0) }
+        let times = halves[1].split(separator: "-").map { parseDuration(String($0)) }
+        guard !side.isEmpty, side.allSatisfy({ $0 != nil }), times.count == 2,
+              let start = times[0], let heal = times[1], start <= heal else { return nil }
+        self.init(side: side.map { $0! }, startNanoseconds: start, healNanoseconds: heal)
+    }
+}
+
+extension Crash {
+    /// Parses `2@50ms`: host 2 fails silently at 50 ms.
+    public init?(parsing text: String) {
+        let halves = text.split(separator: "@").map(String.init)
+        guard halves.count == 2, let host = UInt32(halves[0]), let at = parseDuration(halves[1]) else { return nil }
+        self.init(host: host, atNanoseconds: at)
+    }
+}

@@ -1,0 +1,51 @@
+import Psync
+
+/// What a simulated run produced: the final images, the participants' histories, counters, and
+/// the reference context of every message (for the checkers).
+public struct SimulationResult: Sendable {
+    public var config: SimulationConfig
+    public var quiescenceNanoseconds: UInt64
+    public var network: NetworkCounters
+    public var hostCounters: [HostCounters]
+    public var crashed: Set<HostID>
+    /// Per host (nil if crashed or without an image): each message with its predecessors.
+    public var images: [[MessageID: [MessageID]]?]
+    /// Per participant: messages received, in order; and sent or received, in order.
+    public var received: [[MessageID]]
+    public var histories: [[MessageID]]
+    public var contexts: [MessageID: Set<MessageID>]
+    public var dataSent: Int
+    public var acksSent: Int
+
+    /// Whether every running host's image holds the same set of messages.
+    public var converged: Bool {
+        let sets = images.compactMap { $0.map { Set($0.keys) } }
+        return sets.allSatisfy { $0 == sets.first }
+    }
+
+    public func total(_ field: KeyPath<HostCounters, Int>) -> Int { hostCounters.reduce(0) { $0 + $1[keyPath: field] } }
+
+    public var drops: [DropReason: Int] {
+        var out: [DropReason: Int] = [:]
+        for c in hostCounters { out.merge(c.drops, uniquingKeysWith: +) }
+        if network.lost > 0 { out[.loss] = network.lost }
+        if network.droppedByPartition > 0 { out[.partition] = network.droppedByPartition }
+        if network.droppedAtCrashedHost > 0 { out[.crashed] = network.droppedAtCrashedHost }
+        return out
+    }
+}
+
+extension Simulator {
+    func result() -> SimulationResult {
+        let cid = config.conversation
+        let images: [[MessageID: [MessageID]]?] = hosts.map { host in
+            guard !crashed.contains(host.id), let image = host.image(cid) else { return nil }
+            return Dictionary(uniqueKeysWithValues: image.map { ($0.0, $0.1) })
+        }
+        return SimulationResult(
+            config: config, quiescenceNanoseconds: lastActivity, network: network,
+            hostCounters: hosts.map(\.counters), crashed: crashed, images: images,
+            received: apps.map(\.received), histories: apps.map(\.history), contexts: contexts,
+            dataSent: apps.reduce(0) { $0 + $1.dataSent }, acksSent: apps.reduce(0) { $0 + $1.acksSent })
+    }
+}

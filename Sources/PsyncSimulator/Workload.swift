@@ -1,0 +1,45 @@
+/// The scripted application that runs on every simulated participant, so that an experiment
+/// needs no hand-written driver.
+///
+/// Each participant sends `messagesPerParticipant` data messages: participant 0 opens the
+/// conversation and sends its first message at time zero; every participant sends at
+/// exponentially distributed intervals after it has opened, and may reply at once (in the
+/// context of what it just received) with `replyProbability`. Once its budget is spent, a
+/// participant acknowledges received data with an ACK message, as Figure 8 does ("if
+/// !snd_something && rcv_something send(ACK)"), and works around the last-ACK problem
+/// (Section 3.2.2) like `send_stable`: it resends its last message every
+/// `settleTimeoutNanoseconds` until that message is stable, at most `settleAttempts` times.
+public struct Workload: Codable, Sendable, Equatable {
+    public var messagesPerParticipant: Int
+    public var meanIntervalNanoseconds: UInt64
+    public var replyProbability: Double
+    public var payloadBytes: Int
+    public var acknowledges: Bool
+    public var settleTimeoutNanoseconds: UInt64
+    public var settleAttempts: Int
+
+    public init(messagesPerParticipant: Int = 10, meanIntervalNanoseconds: UInt64 = 10_000_000,
+                replyProbability: Double = 0, payloadBytes: Int = 32, acknowledges: Bool = true,
+                settleTimeoutNanoseconds: UInt64 = 200_000_000, settleAttempts: Int = 12) {
+        self.messagesPerParticipant = messagesPerParticipant
+        self.meanIntervalNanoseconds = meanIntervalNanoseconds
+        self.replyProbability = replyProbability
+        self.payloadBytes = payloadBytes
+        self.acknowledges = acknowledges
+        self.settleTimeoutNanoseconds = settleTimeoutNanoseconds
+        self.settleAttempts = settleAttempts
+    }
+
+    /// The first payload byte tells data from acknowledgements.
+    public enum PayloadKind: UInt8 { case data = 0, ack = 1 }
+
+    func payload(_ kind: PayloadKind, participant: Int, number: Int) -> [UInt8] {
+        var bytes = [kind.rawValue]
+        var x = UInt64(participant) << 32 | UInt64(number)
+        while bytes.count < max(1, payloadBytes) {
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            bytes.append(UInt8(truncatingIfNeeded: x >> 56))
+        }
+        return bytes
+    }
+}

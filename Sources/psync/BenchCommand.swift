@@ -1,0 +1,7 @@
+import ArgumentParser
+
+/// `psync bench`: benchmarks that print figures and ratios against a baseline from the same run.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks.", subcommands: [EngineBench.self])
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Psync
+import PsyncSimulator
+
+/// `psync simulate`: one seeded simulated conversation, with a short summary.
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run one simulated conversation and print a summary.",
+        discussion: """
+            Delays: const:2ms, uniform:1ms-5ms, exp:3ms (mean) or exp:1ms+3ms (base plus mean).
+            Partitions: --partition 0,1@100ms-300ms cuts hosts 0 and 1 off from the others from
+            100 ms until 300 ms. Crashes: --crash 2@50ms. Both may be repeated.
+            The same arguments always give the same run; exit status 1 if a checker fails.
+            """
+    )
+
+    @Option(help: "Seed of every random choice in the run.") var seed: UInt64 = 1
+    @Option(help: "Number of participants, one per host.") var participants = 3
+    @Option(help: "Data messages each participant sends.") var messages = 10
+    @Option(help: "Mean interval between a participant's sends.", transform: durationArgument) var interval: UInt64 = 10_000_000
+    @Option(help: "Probability of replying at once to received data.") var reply = 0.0
+    @Option(help: "Payload bytes per message.") var payload = 32
+    @Option(help: "One-way delay distribution.", transform: delayArgument) var delay = DelayDistribution.uniform(lowNanoseconds: 1_000_000, highNanoseconds: 3_000_000)
+    @Option(help: "Probability that a packet is lost.") var loss = 0.0
+    @Option(help: "Probability that a packet is duplicated.") var duplicate = 0.0
+    @Option(help: "Probability that a packet is delayed so that later ones overtake it.") var reorder = 0.0
+    @Option(name: .customLong("reorder-delay"), help: "Largest extra delay of a reordered packet.", transform: durationArgument) var reorderDelay: UInt64 = 10_000_000
+    @Option(name: .customLong("settle-timeout"), help: "Wait before resending an unstable last message.", transform: durationArgument) var settleTimeout: UInt64 = 200_000_000
+    @Option(name: .customLong("settle-attempts"), help: "Resends of an unstable last message.") var settleAttempts = 12
+    @Option(help: "A partition, HOSTS@START-HEAL (repeatable).", transform: partitionArgument) var partition: [Partition] = []
+    @Option(help: "A host crash, HOST@TIME (repeatable).", transform: crashArgument) var crash: [Crash] = []
+    @Flag(name: .customLong("no-acks"), help: "Do not acknowledge data after the budget is spent.") var noAcks = false
+    @Flag(name: .customLong("no-check"), help: "Skip the checkers (they keep every participant's history).") var noCheck = false
+
+    func validate() throws {
+        guard participants >= 1 && participants <= 1024 else { throw ValidationError("--participants must be 1...1024") }
+        guard messages >= 1 else { throw ValidationError("--messages must be at least 1") }
+        guard payload >= 1 && payload <= 1 << 20 else { throw ValidationError("--payload must be 1...1048576 bytes") }
+        for (name, p) in [("--loss", loss), ("--duplicate", duplicate), ("--reorder", reorder), ("--reply", reply)] where !(0...1).contains(p) {
+            throw ValidationError("\(name) is a probability: 0...1")
+        }
+        for p in partition where p.side.contains(where: { $0 >= participants }) {
+            throw ValidationError("--partition names a host outside 0..<\(participants)")
+        }
+        for c in crash where c.host >= participants { throw ValidationError("--crash names a host outside 0..<\(participants)") }
+    }
+
+    var config: SimulationConfig {
+        SimulationConfig(
+            seed: seed, participants: participants,
+            workload: Workload(messagesPerParticipant: messages, meanIntervalNanoseconds: interval,
+                               replyProbability: reply, payloadBytes: payload, acknowledges: !noAcks,
+                               settleTimeoutNanoseconds: settleTimeout, settleAttempts: settleAttempts),
+            network: NetworkModel(link: LinkModel(delay: delay, lossProbability: loss, duplicateProbability: duplicate,
+                                                  reorderProbability: reorder, reorderDelayMaxNanoseconds: reorderDelay)),
+            faults: FaultSchedule(partitions: partition, crashes: crash),
+            recordsHistory: !noCheck)
+    }
+
+    func run() throws {
+        let result = Simulator(config).run()
+        print(SimulationSummary(result).text)
+        guard !noCheck else { return }
+        let violations = Checker.check(result)
+        if violations.isEmpty {
+            print("checks: images converge, receive order respects context, graphs are transitive reductions: ok")
+        } else {
+            for v in violations.prefix(20) { print("violation: \(v)") }
+            print("seed \(seed) failed; reproduce with: \(config.reproductionCommand)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+func durationArgument(_ text: String) throws -> UInt64 {
+    guard let d = parseDuration(text) else { throw ValidationError("'\(text)' is not a duration (examples: 500us, 5ms, 1.5s)") }
+    return d
+}
+
+func delayArgument(_ text: String) throws -> DelayDistribution {
+    guard let d = DelayDistribution(parsing: text) else {
+        throw ValidationError("'\(text)' is not a delay distribution (const:2ms, uniform:1ms-5ms, exp:3ms, exp:1ms+3ms)")
+    }
+    return d
+}
+
+func partitionArgument(_ text: String) throws -> Partition {
+    guard let p = Partition(parsing: text) else { throw ValidationError("'\(text)' is not a partition (example: 0,1@100ms-300ms)") }
+    return p
+}
+
+func crashArgument(_ text: String) throws -> Crash {
+    guard let c = Crash(parsing: text) else { throw ValidationError("'\(text)' is not a crash (example: 2@50ms)") }
+    return c
+}
