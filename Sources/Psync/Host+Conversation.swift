@@ -68,7 +68,8 @@ extension Host {
         let (image, slot) = try lookup(cid, pid)
         let me = image.views[slot].participant
         let isRoot = image.graph.count == 0
-        guard !isRoot || me == 0 else { throw .onlyOpenerSendsFirst(pid) }
+        // Before the root exists only the opener's view is open (the others open on its SC).
+        assert(!isRoot || me == 0, "only the opener can send a conversation's first message")
         let mid = MessageID(sender: me, sequence: image.graph.frontier(me) + 1)
         let preds = image.views[slot].leaves
         let n = image.graph.insert(mid, predecessors: preds, payload: payload)

@@ -7,7 +7,6 @@ public enum PsyncError: Error, Equatable, Sendable, CustomStringConvertible {
     case notOpen(ParticipantID, ConversationID)
     case invalidParticipants(String)
     case notInView(MessageID)
-    case onlyOpenerSendsFirst(ParticipantID)
 
     public var description: String {
         switch self {
@@ -17,7 +16,6 @@ public enum PsyncError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notOpen(let p, let c): "\(p) has not opened \(c)"
         case .invalidParticipants(let why): "invalid participant set: \(why)"
         case .notInView(let m): "message \(m) is not in the participant's view"
-        case .onlyOpenerSendsFirst(let p): "\(p) cannot send before the conversation's first message"
         }
     }
 }
