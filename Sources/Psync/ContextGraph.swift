@@ -70,11 +70,18 @@ struct ContextGraph {
 
     /// Calls `body` for each immediate successor of `n` in the image (O(out-degree)).
     func forEachSuccessor(_ n: NodeIndex, _ body: (NodeIndex) -> Void) {
-        var e = succHead[Int(n)]
-        while e >= 0 {
-            body(edgeTarget[Int(e)])
-            e = edgeNext[Int(e)]
+        var e = firstSuccessorEdge(n)
+        while let (s, next) = successorEdge(e) {
+            body(s)
+            e = next
         }
+    }
+
+    /// Successor iteration without a closure, for callers that mutate while iterating:
+    /// `var e = firstSuccessorEdge(n); while let (s, next) = successorEdge(e) { ...; e = next }`.
+    func firstSuccessorEdge(_ n: NodeIndex) -> Int32 { succHead[Int(n)] }
+    func successorEdge(_ e: Int32) -> (NodeIndex, Int32)? {
+        e >= 0 ? (edgeTarget[Int(e)], edgeNext[Int(e)]) : nil
     }
 
     /// The leaves of the image, at most one per sender (O(participants)).

@@ -1,24 +1,30 @@
 /// Everything one host keeps for one conversation: the participant list from the SC, the image
 /// I_h (the context graph as far as this host knows it), the views of the local participants,
 /// and the holding queue (Sections 3.1.1 and 3.1.3).
-final class ConversationImage {
+///
+/// A value type: the host owns its images and mutates them in place, so the hot paths (send,
+/// arrive, receive) run as plain struct code.
+struct ConversationImage {
     let id: ConversationID
     /// The SC's participant list (Figure 3); position 0 opened the conversation.
     let participants: [ParticipantID]
     /// The hosts of the other participants, each once, in increasing order: where a message
     /// is sent (Section 6.2, "host-specific addresses").
     let otherHosts: [HostID]
-    let participantHosts: Set<HostID>
+    /// Every participant's host, sorted, for membership checks by binary search.
+    let participantHosts: [HostID]
+    let config: HostConfig
     var graph: ContextGraph
     /// The local participants' views, in participant-list order.
     var views: [View]
     var holding = HoldingQueue()
 
-    init(id: ConversationID, participants: [ParticipantID], localHost: HostID, openedBy opener: ParticipantID?) {
+    init(id: ConversationID, participants: [ParticipantID], localHost: HostID, openedBy opener: ParticipantID?, config: HostConfig) {
         self.id = id
         self.participants = participants
-        participantHosts = Set(participants.map(\.host))
-        otherHosts = participantHosts.filter { $0 != localHost }.sorted()
+        self.config = config
+        participantHosts = Set(participants.map(\.host)).sorted()
+        otherHosts = participantHosts.filter { $0 != localHost }
         graph = ContextGraph(participantCount: participants.count)
         views = participants.indices.filter { participants[$0].host == localHost }.map {
             View(participant: $0, participantCount: participants.count,
@@ -35,17 +41,37 @@ final class ConversationImage {
         views.firstIndex { participants[$0.participant] == pid }
     }
 
+    func isParticipantHost(_ host: HostID) -> Bool {
+        var lo = 0, hi = participantHosts.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if participantHosts[mid] < host { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < participantHosts.count && participantHosts[lo] == host
+    }
+
     /// Section 3.2.4: a host discards a masked participant's messages only when every local
     /// participant has masked it out (each view keeps its own definition of P).
     func allViewsMask(_ sender: ParticipantIndex) -> Bool {
         !views.isEmpty && views.allSatisfy { $0.masked[sender] }
     }
 
+    /// Whether node `n` is outstanding and receivable in the view at `slot`: not in it, and all
+    /// its predecessors in it. O(in-degree).
+    @inline(__always)
+    func isReceivable(_ n: ContextGraph.NodeIndex, slot: Int) -> Bool {
+        let view = views[slot]
+        guard !view.contains(graph.mids[Int(n)]) else { return false }
+        for p in graph.predecessors(n) where !view.contains(graph.mids[Int(p)]) { return false }
+        return true
+    }
+
     /// Whether `mid` is stable in `view`: every participant other than its sender in the view's
     /// definition of P has a message in the view that follows it (Section 2). A view holds a
     /// prefix of each sender's messages, and the newest one follows everything the older ones
     /// follow, so one clock comparison per participant suffices: O(participants).
-    func isStable(_ mid: MessageID, in view: View) -> Bool {
+    func isStable(_ mid: MessageID, slot: Int) -> Bool {
+        let view = views[slot]
         guard view.contains(mid) else { return false }
         let s = mid.senderIndex
         for q in 0..<participantCount where q != s && !view.masked[q] {
@@ -55,9 +81,10 @@ final class ConversationImage {
         return true
     }
 
-    /// The largest n for which `mid` is n-stable in `view`: one plus the number of participants
-    /// other than the sender with a message in the view that follows it (Section 3.2.3).
-    func stability(of mid: MessageID, in view: View) -> Int {
+    /// The largest n for which `mid` is n-stable in the view: one plus the number of
+    /// participants other than the sender with a message in the view that follows it (3.2.3).
+    func stability(of mid: MessageID, slot: Int) -> Int {
+        let view = views[slot]
         guard view.contains(mid) else { return 0 }
         let s = mid.senderIndex
         var n = 1

@@ -19,9 +19,9 @@ extension Host {
         guard participants.count <= config.wireLimits.maxParticipants else {
             throw .invalidParticipants("more than \(config.wireLimits.maxParticipants) participants")
         }
-        guard conversations[cid] == nil, !closed.contains(cid) else { throw .conversationExists(cid) }
+        guard slot(of: cid) == nil, !closed.contains(cid) else { throw .conversationExists(cid) }
         let ordered = [opener] + participants.filter { $0 != opener }
-        conversations[cid] = ConversationImage(id: cid, participants: ordered, localHost: id, openedBy: opener)
+        _ = addImage(ConversationImage(id: cid, participants: ordered, localHost: id, openedBy: opener, config: config))
         foreign.remove(cid)
         return cid
     }
@@ -30,30 +30,31 @@ extension Host {
     /// waits: the host emits `.opened(cid, pid)` when an SC for it arrives, or `.timedOut`
     /// after `timeoutNanoseconds` (Section 3.2.2).
     public func passiveOpen(_ pid: ParticipantID, now: Instant, timeoutNanoseconds: UInt64? = nil) -> ConversationID? {
-        self.now = now
         precondition(pid.host == id, "passiveOpen of \(pid) on \(id): a participant opens on its own host")
         if var queue = pending[pid], !queue.isEmpty {
             let cid = queue.removeFirst()
             pending[pid] = queue.isEmpty ? nil : queue
-            if let image = conversations[cid], let slot = image.viewSlot(of: pid) {
-                image.views[slot].state = .open
+            if let i = slot(of: cid), let v = images[i]!.viewSlot(of: pid) {
+                images[i]!.views[v].state = .open
                 return cid
             }
         }
         let deadline = timeoutNanoseconds.map { now.adding(nanoseconds: $0) }
         openWaiters[pid] = deadline
-        if let d = deadline { outbox.append(.setTimer(.passiveOpen(pid), deadline: d)) }
+        if let d = deadline { outbox.setTimer(.passiveOpen(pid), d) }
         return nil
     }
 
     /// Closes `pid`'s view. No packet is exchanged (Section 3.1.2); when every local participant
     /// has closed, the image is released and later packets for it are dropped.
     public func close(_ cid: ConversationID, as pid: ParticipantID) throws(PsyncError) {
-        let (image, slot) = try lookup(cid, pid, requireOpen: false)
-        image.views.remove(at: slot)
+        let (i, v) = try lookup(cid, pid, requireOpen: false)
+        images[i]!.views.remove(at: v)
         pending[pid]?.removeAll { $0 == cid }
-        if image.views.isEmpty {
-            conversations[cid] = nil
+        if images[i]!.views.isEmpty {
+            images[i] = nil
+            slotOf[cid] = nil
+            cached = nil
             closed.insert(cid)
         }
     }
@@ -64,42 +65,17 @@ extension Host {
     /// view's leaves, so the graph stays the transitive reduction. O(participants).
     @discardableResult
     public func send(_ payload: [UInt8], in cid: ConversationID, as pid: ParticipantID, now: Instant) throws(PsyncError) -> MessageID {
-        self.now = now
-        let (image, slot) = try lookup(cid, pid)
-        let me = image.views[slot].participant
-        let isRoot = image.graph.count == 0
-        // Before the root exists only the opener's view is open (the others open on its SC).
-        assert(!isRoot || me == 0, "only the opener can send a conversation's first message")
-        let mid = MessageID(sender: me, sequence: image.graph.frontier(me) + 1)
-        let preds = image.views[slot].leaves
-        let n = image.graph.insert(mid, predecessors: preds, payload: payload)
-        image.views[slot].extend(with: mid, predecessors: preds)
-        counters.messagesSent += 1
-        if config.reportsEvents {
-            outbox.append(.event(.send(cid, pid, mid, predecessors: preds, payloadBytes: payload.count)))
-        }
-        for other in image.views.indices where other != slot && allPredecessorsInView(n, image.views[other], image.graph) {
-            makeReceivable(n, slot: other, image: image)
-        }
-        transmit(image.dataPacket(n, resent: false), to: image.otherHosts)
-        if isRoot { announce(image) }
+        let (i, v) = try lookup(cid, pid)
+        let mid = images[i]!.send(payload, slot: v, &outbox)
+        if mid == .root { announce(i) }
         return mid
     }
 
     /// Returns the earliest outstanding message of `pid`'s view, if any: one whose predecessors
     /// are all in the view (Section 2). The view grows by it. O(participants).
     public func receive(_ cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> (MessageID, [UInt8])? {
-        let (image, slot) = try lookup(cid, pid)
-        guard let n = image.views[slot].ready.pop() else { return nil }
-        let graph = image.graph
-        let mid = graph.mids[Int(n)]
-        image.views[slot].extend(with: mid, predecessors: graph.predecessors(n).lazy.map { graph.mids[Int($0)] })
-        graph.forEachSuccessor(n) { s in
-            if allPredecessorsInView(s, image.views[slot], graph) { makeReceivable(s, slot: slot, image: image) }
-        }
-        counters.messagesReceived += 1
-        if config.reportsEvents { outbox.append(.event(.receive(cid, pid, mid))) }
-        return (mid, graph.payloads[Int(n)])
+        let (i, v) = try lookup(cid, pid)
+        return images[i]!.receive(slot: v, &outbox)
     }
 
     /// Returns true if `receive` would return a message now. Otherwise `pid` waits: the host
@@ -107,12 +83,11 @@ extension Host {
     /// `timeoutNanoseconds`.
     public func waitForMessage(_ cid: ConversationID, as pid: ParticipantID, now: Instant,
                                timeoutNanoseconds: UInt64? = nil) throws(PsyncError) -> Bool {
-        self.now = now
-        let (image, slot) = try lookup(cid, pid)
-        if !image.views[slot].ready.isEmpty { return true }
+        let (i, v) = try lookup(cid, pid)
+        if !images[i]!.views[v].ready.isEmpty { return true }
         let deadline = timeoutNanoseconds.map { now.adding(nanoseconds: $0) }
-        image.views[slot].receiveWaiter = .some(deadline)
-        if let d = deadline { outbox.append(.setTimer(.receive(cid, pid), deadline: d)) }
+        images[i]!.views[v].receiveWaiter = .some(deadline)
+        if let d = deadline { outbox.setTimer(.receive(cid, pid), d) }
         return false
     }
 
@@ -120,14 +95,9 @@ extension Host {
     /// that has it answers with its successors. Does nothing (returns false) for a stable message.
     @discardableResult
     public func resend(_ mid: MessageID, in cid: ConversationID, as pid: ParticipantID, now: Instant) throws(PsyncError) -> Bool {
-        self.now = now
-        let (image, slot) = try lookup(cid, pid)
-        guard image.views[slot].contains(mid) else { throw .notInView(mid) }
-        if image.isStable(mid, in: image.views[slot]) { return false }
-        counters.resends += 1
-        if config.reportsEvents { outbox.append(.event(.resent(cid, mid))) }
-        transmit(image.dataPacket(image.graph.index(of: mid)!, resent: true), to: image.otherHosts)
-        return true
+        let (i, v) = try lookup(cid, pid)
+        guard images[i]!.views[v].contains(mid) else { throw .notInView(mid) }
+        return images[i]!.resend(mid, slot: v, &outbox)
     }
 
     // MARK: Masking (Section 3.2.4)
@@ -145,43 +115,41 @@ extension Host {
     }
 
     private func setMask(_ target: ParticipantID, _ masked: Bool, _ cid: ConversationID, _ pid: ParticipantID) throws(PsyncError) {
-        let (image, slot) = try lookup(cid, pid)
-        guard let t = image.index(of: target) else { throw .invalidParticipants("\(target) is not a participant of \(cid)") }
+        let (i, v) = try lookup(cid, pid)
+        guard let t = images[i]!.index(of: target) else { throw .invalidParticipants("\(target) is not a participant of \(cid)") }
         guard target != pid else { throw .invalidParticipants("a participant cannot mask itself") }
-        image.views[slot].masked[t] = masked
-        if config.reportsEvents {
-            outbox.append(.event(masked ? .maskOut(cid, by: pid, target) : .maskIn(cid, by: pid, target)))
-        }
+        images[i]!.views[v].masked[t] = masked
+        outbox.event(masked ? .maskOut(cid, by: pid, target) : .maskIn(cid, by: pid, target))
     }
 
     // MARK: Inspecting the view (Section 2)
 
     /// The root of `pid`'s view, or nil while the view is empty.
     public func root(_ cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> MessageID? {
-        let (image, slot) = try lookup(cid, pid, requireOpen: false)
+        let (image, slot) = try inspect(cid, pid)
         return image.views[slot].contains(.root) ? .root : nil
     }
 
     /// The leaves of `pid`'s view: at most one per participant. O(participants).
     public func leaves(_ cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> [MessageID] {
-        let (image, slot) = try lookup(cid, pid, requireOpen: false)
+        let (image, slot) = try inspect(cid, pid)
         return image.views[slot].leaves
     }
 
     public func participants(_ cid: ConversationID) throws(PsyncError) -> [ParticipantID] {
-        guard let image = conversations[cid] else { throw .unknownConversation(cid) }
+        guard let i = slot(of: cid), let image = images[i] else { throw .unknownConversation(cid) }
         return image.participants
     }
 
     public func sender(_ mid: MessageID, in cid: ConversationID) throws(PsyncError) -> ParticipantID {
-        guard let image = conversations[cid] else { throw .unknownConversation(cid) }
+        guard let i = slot(of: cid), let image = images[i] else { throw .unknownConversation(cid) }
         guard mid.senderIndex < image.participantCount else { throw .notInView(mid) }
         return image.participants[mid.senderIndex]
     }
 
     /// Nodes of `pid`'s view with an edge from `mid`.
     public func next(_ mid: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> [MessageID] {
-        let (image, slot) = try lookup(cid, pid, requireOpen: false)
+        let (image, slot) = try inspect(cid, pid)
         guard let n = image.graph.index(of: mid), image.views[slot].contains(mid) else { throw .notInView(mid) }
         var out: [MessageID] = []
         image.graph.forEachSuccessor(n) { s in
@@ -193,20 +161,20 @@ extension Host {
 
     /// Nodes of `pid`'s view with an edge to `mid` (its immediate predecessors).
     public func prev(_ mid: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> [MessageID] {
-        let (image, slot) = try lookup(cid, pid, requireOpen: false)
+        let (image, slot) = try inspect(cid, pid)
         guard let n = image.graph.index(of: mid), image.views[slot].contains(mid) else { throw .notInView(mid) }
         return image.graph.predecessors(n).map { image.graph.mids[Int($0)] }.sorted()
     }
 
     /// Whether the image holds a message `pid` has not received. O(1).
     public func outstanding(_ cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> Bool {
-        let (image, slot) = try lookup(cid, pid, requireOpen: false)
+        let (image, slot) = try inspect(cid, pid)
         return !image.views[slot].ready.isEmpty
     }
 
     /// Whether `pid`'s view contains a path from `a` to `b`. O(1), by vector clocks.
     public func precedes(_ a: MessageID, _ b: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> Bool {
-        let (image, slot) = try lookup(cid, pid, requireOpen: false)
+        let (image, slot) = try inspect(cid, pid)
         let view = image.views[slot]
         guard view.contains(a), view.contains(b), let nb = image.graph.index(of: b) else { return false }
         return image.graph.precedes(a, nb)
@@ -214,14 +182,14 @@ extension Host {
 
     /// Whether `mid` is stable in `pid`'s view, over `pid`'s masked definition of P. O(participants).
     public func stable(_ mid: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> Bool {
-        let (image, slot) = try lookup(cid, pid, requireOpen: false)
-        return image.isStable(mid, in: image.views[slot])
+        let (image, slot) = try inspect(cid, pid)
+        return image.isStable(mid, slot: slot)
     }
 
     /// The largest n for which `mid` is n-stable in `pid`'s view (Section 3.2.3); 0 if absent.
     public func nStable(_ mid: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> Int {
-        let (image, slot) = try lookup(cid, pid, requireOpen: false)
-        return image.stability(of: mid, in: image.views[slot])
+        let (image, slot) = try inspect(cid, pid)
+        return image.stability(of: mid, slot: slot)
     }
 
     /// Section 5.1 `get_cid` is the handle itself here; `getMids` maps nodes to ids, which are
@@ -232,23 +200,30 @@ extension Host {
 
     /// Every message of the image with its immediate predecessors, in arrival order.
     public func image(_ cid: ConversationID) -> [(MessageID, [MessageID])]? {
-        guard let image = conversations[cid] else { return nil }
-        let g = image.graph
+        guard let i = slot(of: cid), let g = images[i]?.graph else { return nil }
         return (0..<g.count).map { n in
             (g.mids[n], g.predecessors(ContextGraph.NodeIndex(n)).map { g.mids[Int($0)] })
         }
     }
 
     /// The number of messages in the holding queue of `cid`.
-    public func heldCount(_ cid: ConversationID) -> Int { conversations[cid]?.holding.count ?? 0 }
+    public func heldCount(_ cid: ConversationID) -> Int { slot(of: cid).flatMap { images[$0]?.holding.count } ?? 0 }
 
-    /// The conversations this host holds an image of.
-    public var conversationIDs: [ConversationID] { Array(conversations.keys) }
+    /// The conversations this host holds an image of, in the order they were created.
+    public var conversationIDs: [ConversationID] { images.compactMap { $0?.id } }
 
-    func lookup(_ cid: ConversationID, _ pid: ParticipantID, requireOpen: Bool = true) throws(PsyncError) -> (ConversationImage, Int) {
-        guard let image = conversations[cid] else { throw .unknownConversation(cid) }
-        guard let slot = image.viewSlot(of: pid) else { throw .notLocalParticipant(pid, cid) }
-        if requireOpen && image.views[slot].state != .open { throw .notOpen(pid, cid) }
-        return (image, slot)
+    /// The image's index and the participant's view slot, for operations that change them.
+    func lookup(_ cid: ConversationID, _ pid: ParticipantID, requireOpen: Bool = true) throws(PsyncError) -> (Int, Int) {
+        guard let i = slot(of: cid) else { throw .unknownConversation(cid) }
+        guard let v = images[i]!.viewSlot(of: pid) else { throw .notLocalParticipant(pid, cid) }
+        if requireOpen && images[i]!.views[v].state != .open { throw .notOpen(pid, cid) }
+        return (i, v)
+    }
+
+    /// A copy of the image and the participant's view slot, for read-only queries (copying a
+    /// struct of arrays only retains their buffers).
+    func inspect(_ cid: ConversationID, _ pid: ParticipantID) throws(PsyncError) -> (ConversationImage, Int) {
+        let (i, v) = try lookup(cid, pid, requireOpen: false)
+        return (images[i]!, v)
     }
 }

@@ -4,13 +4,19 @@
 /// `Host+Conversation.swift`), and both leave `HostEffect`s for the shell to carry out.
 ///
 /// A host keeps one image per conversation and may serve several local participants, each with
-/// its own view (Section 3.1.1).
+/// its own view (Section 3.1.1). The per-conversation protocol lives in `ConversationImage`;
+/// the host routes packets to images and handles what precedes an image: the SC, data packets
+/// that arrive before it, pending conversations and participants waiting in `passiveOpen`.
 public final class Host {
     public let id: HostID
     public let config: HostConfig
-    public internal(set) var counters = HostCounters()
+    public var counters: HostCounters { outbox.counters }
 
-    var conversations: [ConversationID: ConversationImage] = [:]
+    var images: [ConversationImage?] = []
+    var slotOf: [ConversationID: Int] = [:]
+    /// The last conversation looked up: most hosts serve one conversation at a time, and this
+    /// saves the hash on every operation.
+    var cached: (ConversationID, Int)?
     /// Conversations every local participant closed: later packets for them are dropped.
     var closed: Set<ConversationID> = []
     /// Conversations whose SC named no local participant.
@@ -20,9 +26,7 @@ public final class Host {
     /// Participants blocked in `passiveOpen`, with their optional deadlines.
     var openWaiters: [ParticipantID: Instant?] = [:]
     var orphans: [ConversationID: Orphans] = [:]
-    var outbox: [HostEffect] = []
-    /// The instant of the call being handled.
-    var now = Instant.zero
+    var outbox: Outbox
 
     /// Data packets that arrived before their conversation's SC (Section 3.2.1).
     struct Orphans {
@@ -33,178 +37,195 @@ public final class Host {
     public init(id: HostID, config: HostConfig = HostConfig()) {
         self.id = id
         self.config = config
+        outbox = Outbox(reportsEvents: config.reportsEvents)
     }
 
-    /// Handles one input and returns the effects it produced.
+    /// Handles one input and returns the effects it produced (and any left by earlier calls
+    /// to the conversation operations).
     public func handle(_ input: HostInput, now: Instant) -> [HostEffect] {
-        self.now = now
-        switch input {
-        case .packet(let packet, let from):
-            receive(packet, from: from)
-        case .datagram(let bytes, let from):
-            do {
-                receive(try WireCodec.decode(bytes, limits: config.wireLimits), from: from)
-            } catch {
-                counters.packetsReceived += 1
-                drop(Drop(.malformed, from: from, detail: error.description))
-            }
-        case .timer(let timer):
-            timerFired(timer)
-        }
+        process(input, now: now)
         return takeEffects()
+    }
+
+    /// Handles one input and appends the effects to `effects`, reusing the caller's buffer.
+    public func handle(_ input: HostInput, now: Instant, into effects: inout [HostEffect]) {
+        process(input, now: now)
+        drainEffects(into: &effects)
     }
 
     /// Effects produced by conversation operations since the last call.
     public func takeEffects() -> [HostEffect] {
-        defer { outbox.removeAll(keepingCapacity: true) }
-        return outbox
+        var taken: [HostEffect] = []
+        swap(&taken, &outbox.effects)
+        return taken
     }
 
-    /// Appends the effects produced since the last call to `effects`, without allocating.
+    /// Appends the effects produced since the last call to `effects`.
     public func drainEffects(into effects: inout [HostEffect]) {
-        effects.append(contentsOf: outbox)
-        outbox.removeAll(keepingCapacity: true)
+        effects.append(contentsOf: outbox.effects)
+        outbox.effects.removeAll(keepingCapacity: true)
+    }
+
+    func process(_ input: HostInput, now: Instant) {
+        switch input {
+        case .packet(let packet, let from):
+            receive(packet, from: from, now: now)
+        case .datagram(let bytes, let from):
+            do {
+                receive(try WireCodec.decode(bytes, limits: config.wireLimits), from: from, now: now)
+            } catch {
+                outbox.counters.packetsReceived += 1
+                outbox.drop(Drop(.malformed, from: from, detail: error.description))
+            }
+        case .timer(let timer):
+            timerFired(timer, now: now)
+        }
+    }
+
+    func slot(of cid: ConversationID) -> Int? {
+        if let (c, i) = cached, c == cid { return i }
+        guard let i = slotOf[cid] else { return nil }
+        cached = (cid, i)
+        return i
     }
 
     // MARK: Incoming packets
 
-    func receive(_ packet: Packet, from: HostID) {
-        counters.packetsReceived += 1
+    func receive(_ packet: Packet, from: HostID, now: Instant) {
+        outbox.counters.packetsReceived += 1
         switch packet {
         case .startConversation(let sc):
-            receiveStart(sc, from: from)
+            receiveStart(sc, from: from, now: now)
         case .addNode(let an):
-            if let image = conversations[an.conversation] {
-                receiveData(an, from: from, image: image)
+            if let i = slot(of: an.conversation) {
+                if images[i]!.receiveData(an, from: from, now: now, &outbox) { announce(i) }
             } else {
-                receiveOrphan(an, from: from)
+                receiveOrphan(an, from: from, now: now)
             }
         case .retransmitRequest(let rr):
-            answer(rr, from: from)
+            if let i = slot(of: rr.conversation) {
+                images[i]!.answer(rr, from: from, &outbox)
+            } else {
+                let reason: DropReason = closed.contains(rr.conversation) ? .closedConversation : .unknownConversation
+                outbox.drop(Drop(reason, conversation: rr.conversation, from: from))
+            }
         case .restart(let rs):
-            drop(Drop(.unsupported, conversation: rs.conversation, from: from, detail: "RS (restart) is not implemented"))
+            outbox.drop(Drop(.unsupported, conversation: rs.conversation, from: from, detail: "RS (restart) is not implemented"))
         }
     }
 
     /// An SC: the first message of a conversation, which creates the image (Section 3.1.2).
-    func receiveStart(_ sc: StartConversation, from: HostID) {
+    func receiveStart(_ sc: StartConversation, from: HostID, now: Instant) {
         let cid = sc.conversation
         let root = AddNode(conversation: cid, message: .root, sender: sc.participants[0],
                            predecessors: [], payload: sc.payload, resent: sc.resent)
-        if let image = conversations[cid] {
-            guard image.participants == sc.participants else {
-                return drop(Drop(.contradiction, conversation: cid, message: .root, from: from,
-                                 detail: "SC participant list differs from the image's"))
+        if let i = slot(of: cid) {
+            guard images[i]!.participants == sc.participants else {
+                return outbox.drop(Drop(.contradiction, conversation: cid, message: .root, from: from,
+                                        detail: "SC participant list differs from the image's"))
             }
-            return receiveData(root, from: from, image: image)
+            if images[i]!.receiveData(root, from: from, now: now, &outbox) { announce(i) }
+            return
         }
-        if closed.contains(cid) { return drop(Drop(.closedConversation, conversation: cid, from: from)) }
-        if foreign.contains(cid) { return drop(Drop(.notTakingPart, conversation: cid, from: from)) }
+        if closed.contains(cid) { return outbox.drop(Drop(.closedConversation, conversation: cid, from: from)) }
+        if foreign.contains(cid) { return outbox.drop(Drop(.notTakingPart, conversation: cid, from: from)) }
         guard sc.participants.contains(where: { $0.host == from }) else {
-            return drop(Drop(.nonParticipant, conversation: cid, message: .root, from: from))
+            return outbox.drop(Drop(.nonParticipant, conversation: cid, message: .root, from: from))
         }
         let locals = sc.participants.filter { $0.host == id }
         guard !locals.isEmpty else {
             foreign.insert(cid)
             for (an, source) in orphans.removeValue(forKey: cid)?.packets ?? [] {
-                drop(Drop(.notTakingPart, conversation: cid, message: an.message, from: source))
+                outbox.drop(Drop(.notTakingPart, conversation: cid, message: an.message, from: source))
             }
-            return drop(Drop(.notTakingPart, conversation: cid, message: .root, from: from))
+            return outbox.drop(Drop(.notTakingPart, conversation: cid, message: .root, from: from))
         }
         // Section 3.3: a bounded number of pending conversations per participant.
         let hasRoom = locals.contains { openWaiters[$0] != nil || (pending[$0]?.count ?? 0) < config.pendingConversationLimit }
-        guard hasRoom else { return drop(Drop(.pendingLimit, conversation: cid, from: from)) }
-        let image = ConversationImage(id: cid, participants: sc.participants, localHost: id, openedBy: nil)
-        conversations[cid] = image
-        receiveData(root, from: from, image: image)
+        guard hasRoom else { return outbox.drop(Drop(.pendingLimit, conversation: cid, from: from)) }
+        let i = addImage(ConversationImage(id: cid, participants: sc.participants, localHost: id, openedBy: nil, config: config))
+        if images[i]!.receiveData(root, from: from, now: now, &outbox) { announce(i) }
         for (an, source) in orphans.removeValue(forKey: cid)?.packets ?? [] {
-            receiveData(an, from: source, image: image)
+            if images[i]!.receiveData(an, from: source, now: now, &outbox) { announce(i) }
         }
     }
 
-    /// A data message (the root from an SC, or an AN) for a known conversation.
-    func receiveData(_ an: AddNode, from: HostID, image: ConversationImage) {
-        let mid = an.message
-        let cid = image.id
-        guard image.participantHosts.contains(from), mid.senderIndex < image.participantCount,
-              image.participants[mid.senderIndex] == an.sender
-        else { return drop(Drop(.nonParticipant, conversation: cid, message: mid, from: from)) }
-        guard an.predecessors.count <= image.participantCount,
-              an.predecessors.allSatisfy({ $0.senderIndex < image.participantCount })
-        else { return drop(Drop(.contradiction, conversation: cid, message: mid, from: from, detail: "predecessor outside the participant list")) }
-        if let n = image.graph.index(of: mid) {
-            // Section 3.2.2: a host that already has a resent message answers with its successors.
-            if an.resent { resendSuccessors(of: n, in: image, to: from) }
-            return drop(Drop(.duplicate, conversation: cid, message: mid, from: from))
-        }
-        if image.holding.contains(mid) { return drop(Drop(.duplicate, conversation: cid, message: mid, from: from)) }
-        if image.allViewsMask(mid.senderIndex) && !image.holding.isAwaited(mid) {
-            return drop(Drop(.masked, conversation: cid, message: mid, from: from))
-        }
-        let missing = HoldingQueue.missing(of: an, in: image.graph)
-        guard missing.isEmpty else { return hold(an, missing: missing, from: from, image: image) }
-        attach(an, from: from, image: image)
-    }
-
-    /// Attaches a message whose predecessors are present, then every held message that this
-    /// releases (Section 3.1.3), iteratively.
-    func attach(_ first: AddNode, from: HostID, image: ConversationImage) {
-        var work = [first]
-        while let an = work.popLast() {
-            if let c = image.graph.validate(an.message, predecessors: an.predecessors) {
-                drop(Drop(.contradiction, conversation: image.id, message: an.message, from: from, detail: "\(c)"))
-                continue
-            }
-            let n = image.graph.insert(an.message, predecessors: an.predecessors, payload: an.payload)
-            counters.messagesAttached += 1
-            if config.reportsEvents { outbox.append(.event(.arrive(image.id, an.message, predecessors: an.predecessors))) }
-            for slot in image.views.indices where allPredecessorsInView(n, image.views[slot], image.graph) {
-                makeReceivable(n, slot: slot, image: image)
-            }
-            if an.message == .root { announce(image) }
-            for entry in image.holding.attached(an.message) {
-                if config.reportsEvents { outbox.append(.event(.release(image.id, entry.packet.message))) }
-                work.append(entry.packet)
-            }
-        }
-    }
-
-    func allPredecessorsInView(_ n: ContextGraph.NodeIndex, _ view: View, _ graph: ContextGraph) -> Bool {
-        for p in graph.predecessors(n) where !view.contains(graph.mids[Int(p)]) { return false }
-        return !view.contains(graph.mids[Int(n)])
-    }
-
-    /// Node `n` became receivable in a view: queue it, and wake a waiting `receive`.
-    func makeReceivable(_ n: ContextGraph.NodeIndex, slot: Int, image: ConversationImage) {
-        image.views[slot].ready.push(n)
-        if image.views[slot].state == .open, image.views[slot].receiveWaiter != nil {
-            image.views[slot].receiveWaiter = nil
-            outbox.append(.messageAvailable(image.id, image.participants[image.views[slot].participant]))
-        }
+    func addImage(_ image: ConversationImage) -> Int {
+        let i = images.count
+        images.append(image)
+        slotOf[image.id] = i
+        return i
     }
 
     /// The root is in the image: local participants waiting in `passiveOpen` are opened,
     /// the others have one more pending conversation (Section 2).
-    func announce(_ image: ConversationImage) {
-        for slot in image.views.indices where image.views[slot].state == .pending {
-            let pid = image.participants[image.views[slot].participant]
+    func announce(_ i: Int) {
+        let cid = images[i]!.id
+        for slot in images[i]!.views.indices where images[i]!.views[slot].state == .pending {
+            let pid = images[i]!.participants[images[i]!.views[slot].participant]
             if openWaiters.removeValue(forKey: pid) != nil {
-                image.views[slot].state = .open
-                outbox.append(.opened(image.id, pid))
+                images[i]!.views[slot].state = .open
+                outbox.effects.append(.opened(cid, pid))
             } else {
-                pending[pid, default: []].append(image.id)
+                pending[pid, default: []].append(cid)
             }
         }
     }
 
-    func drop(_ d: Drop) {
-        counters.drops[d.reason, default: 0] += 1
-        if config.reportsEvents { outbox.append(.event(.drop(d))) }
+    /// An AN for a conversation whose SC has not arrived (it was lost): keep it, bounded, and ask
+    /// its source for the root with an empty leaf set (Section 3.2.1).
+    func receiveOrphan(_ an: AddNode, from: HostID, now: Instant) {
+        let cid = an.conversation
+        if closed.contains(cid) { return outbox.drop(Drop(.closedConversation, conversation: cid, message: an.message, from: from)) }
+        if foreign.contains(cid) { return outbox.drop(Drop(.notTakingPart, conversation: cid, message: an.message, from: from)) }
+        let total = orphans.values.reduce(0) { $0 + $1.packets.count }
+        guard total < config.orphanPacketLimit else {
+            return outbox.drop(Drop(.orphanQueueFull, conversation: cid, message: an.message, from: from))
+        }
+        let isFirst = orphans[cid] == nil
+        orphans[cid, default: Orphans()].packets.append((an, from))
+        if isFirst { requestRoot(cid, now: now) }
     }
 
-    func transmit(_ packet: Packet, to hosts: [HostID]) {
-        guard !hosts.isEmpty else { return }
-        counters.packetsSent += hosts.count
-        outbox.append(.transmit(packet, to: hosts))
+    /// Asks every host that sent an orphan of `cid` for the conversation from its root.
+    func requestRoot(_ cid: ConversationID, now: Instant) {
+        guard var entry = orphans[cid] else { return }
+        entry.attempts += 1
+        orphans[cid] = entry
+        let sources = Set(entry.packets.map(\.1)).sorted()
+        let request = RetransmitRequest(conversation: cid, message: entry.packets[0].0.message, leaves: [])
+        outbox.counters.retransmitRequestsSent += sources.count
+        outbox.event(.retransmitRequested(request, to: sources, broadcast: sources.count > 1))
+        outbox.transmit(.retransmitRequest(request), to: sources)
+        outbox.setTimer(.orphan(cid), now.adding(nanoseconds: config.retransmitTimeoutNanoseconds))
+    }
+
+    // MARK: Timers
+
+    func timerFired(_ timer: TimerID, now: Instant) {
+        switch timer {
+        case .hold(let cid, let mid):
+            if let i = slot(of: cid) { images[i]!.holdTimerFired(mid, now: now, &outbox) }
+        case .orphan(let cid):
+            guard let entry = orphans[cid] else { return }
+            if entry.attempts < config.sourceRequestAttempts + config.broadcastRequestAttempts {
+                return requestRoot(cid, now: now)
+            }
+            orphans[cid] = nil
+            for (an, source) in entry.packets {
+                outbox.drop(Drop(.unknownConversation, conversation: cid, message: an.message, from: source,
+                                 detail: "the SC never arrived"))
+            }
+        case .passiveOpen(let pid):
+            if let deadline = openWaiters[pid], let d = deadline, d <= now {
+                openWaiters[pid] = nil
+                outbox.effects.append(.timedOut(timer))
+            }
+        case .receive(let cid, let pid):
+            guard let i = slot(of: cid), let v = images[i]!.viewSlot(of: pid),
+                  let waiter = images[i]!.views[v].receiveWaiter, let d = waiter, d <= now else { return }
+            images[i]!.views[v].receiveWaiter = nil
+            outbox.effects.append(.timedOut(timer))
+        }
     }
 }

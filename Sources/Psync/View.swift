@@ -37,10 +37,22 @@ struct View {
     }
 
     /// Extends the view with `mid`, whose predecessors are all in the view. O(in-degree).
-    mutating func extend(with mid: MessageID, predecessors: some Sequence<MessageID>) {
-        for p in predecessors where p.sequence == seen[p.senderIndex] {
-            leafOf[p.senderIndex] = false
-        }
+    mutating func extend(with mid: MessageID, predecessors: [MessageID]) {
+        for p in predecessors { unmarkLeaf(p) }
+        markNewest(mid)
+    }
+
+    /// Extends the view with the message at node `n` of `graph`. O(in-degree).
+    mutating func extend(with mid: MessageID, predecessorsOf n: ContextGraph.NodeIndex, in graph: ContextGraph) {
+        for p in graph.predecessors(n) { unmarkLeaf(graph.mids[Int(p)]) }
+        markNewest(mid)
+    }
+
+    private mutating func unmarkLeaf(_ p: MessageID) {
+        if p.sequence == seen[p.senderIndex] { leafOf[p.senderIndex] = false }
+    }
+
+    private mutating func markNewest(_ mid: MessageID) {
         seen[mid.senderIndex] = mid.sequence
         leafOf[mid.senderIndex] = true
     }

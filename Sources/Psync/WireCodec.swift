@@ -194,8 +194,10 @@ public enum WireCodec {
         mutating func count(limit: Int, minimumBytesEach: Int) throws(WireError) -> Int {
             let start = offset
             let n = try varint()
-            guard n <= UInt64(limit) else { throw .tooLarge("count \(n) exceeds \(limit)", offset: start) }
-            guard Int(n) * minimumBytesEach <= bytes.count - offset else { throw .truncated(offset: bytes.count) }
+            // Compare before converting or multiplying: neither `limit` (settable by the
+            // embedder) nor `n` (from the network) can be allowed to overflow an Int.
+            guard limit >= 0, n <= UInt64(limit) else { throw .tooLarge("count \(n) exceeds \(limit)", offset: start) }
+            guard n <= UInt64((bytes.count - offset) / minimumBytesEach) else { throw .truncated(offset: bytes.count) }
             return Int(n)
         }
         mutating func messages(limit: Int) throws(WireError) -> [MessageID] {

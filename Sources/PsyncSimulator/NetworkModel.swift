@@ -59,7 +59,7 @@ public enum DelayDistribution: Codable, Sendable, Equatable, CustomStringConvert
     /// `base` plus an exponentially distributed part with the given mean.
     case exponential(baseNanoseconds: UInt64, meanNanoseconds: UInt64)
 
-    func sample(_ rng: inout SplitMix64) -> UInt64 {
+    public func sample(_ rng: inout SplitMix64) -> UInt64 {
         switch self {
         case .constant(let d):
             return d

@@ -51,6 +51,7 @@ struct EngineBench: ParsableCommand {
         try! hosts[0].activeOpen(pids, as: pids[0], conversation: cid)
         let body = [UInt8](repeating: 7, count: payload)
         var effects: [HostEffect] = []
+        var replies: [HostEffect] = []
         for i in 0..<messages {
             let s = i % n
             if i == 0 || i >= n || s == 0 {
@@ -64,7 +65,8 @@ struct EngineBench: ParsableCommand {
             for case .transmit(let packet, let destinations) in effects {
                 for d in destinations {
                     let h = hosts[Int(d.rawValue)]
-                    _ = h.handle(.packet(packet, from: hosts[s].id), now: now)
+                    replies.removeAll(keepingCapacity: true)
+                    h.handle(.packet(packet, from: hosts[s].id), now: now, into: &replies)
                     if i == 0 { _ = h.passiveOpen(pids[Int(d.rawValue)], now: now) }
                     while try! h.receive(cid, as: pids[Int(d.rawValue)]) != nil {}
                 }

@@ -104,8 +104,10 @@ import PsyncSimulator
         // A participant whose conversation is pending (no passiveOpen yet) cannot send.
         let net = ManualNetwork(hostCount: 2)
         let pids = [ParticipantID(host: HostID(0)), ParticipantID(host: HostID(1))]
-        try? net[0].activeOpen(pids, as: pids[0], conversation: f.cid)
-        _ = try? net[0].send([], in: f.cid, as: pids[0], now: .zero)
+        #expect(throws: Never.self) {
+            try net[0].activeOpen(pids, as: pids[0], conversation: f.cid)
+            try net[0].send([], in: f.cid, as: pids[0], now: .zero)
+        }
         net.collectAll()
         net.deliverAll()
         #expect(throws: PsyncError.notOpen(pids[1], f.cid)) { try net[1].send([], in: f.cid, as: pids[1], now: .zero) }

@@ -368,7 +368,6 @@ struct WireCodecTests {
         // The header prefix makes the decoder go deep: some strings decode, and every kind of
         // error is reached.
         #expect(decodedWithPrefix >= 100, "only \(decodedWithPrefix) prefixed strings decoded")
-        print("random bytes: \(decodedWithPrefix) prefixed strings decoded")
         #expect(errorKinds == [
             "truncated", "badMagic", "unsupportedVersion", "unknownType", "badFlags", "tooLarge", "invalid",
             "trailingBytes",
@@ -672,5 +671,16 @@ struct WireCodecTests {
                 #expect(isTooLarge(decodeError(bytes, limits: .init(maxParticipants: n, maxPayloadBytes: payload - 1))))
             }
         }
+    }
+
+    /// Found by fuzzing: limits chosen by an embedder (negative, or huge as "unlimited") must not
+    /// let a crafted count overflow an Int and trap the decoder.
+    @Test("extreme limits never trap")
+    func extremeLimits() {
+        let huge: [UInt8] = [0x50, 0x53, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00,
+                             0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40]
+        #expect(throws: WireError.self) { try WireCodec.decode(huge, limits: .init(maxParticipants: Int.max)) }
+        let rs = WireCodec.encode(.restart(Restart(conversation: ConversationID(1), participant: ParticipantID(host: HostID(0)), leaves: [])))
+        #expect(throws: WireError.self) { try WireCodec.decode(rs, limits: .init(maxParticipants: -1)) }
     }
 }

@@ -1,0 +1,68 @@
+/// Incorporating messages that arrive from other hosts (Section 3.1.3): validation, the holding
+/// queue, and attachment to the image.
+extension ConversationImage {
+    /// A data message (the root from an SC, or an AN). Returns true if the root was attached.
+    mutating func receiveData(_ an: AddNode, from: HostID, now: Instant, _ out: inout Outbox) -> Bool {
+        let mid = an.message
+        guard isParticipantHost(from), mid.senderIndex < participantCount, participants[mid.senderIndex] == an.sender
+        else { out.drop(Drop(.nonParticipant, conversation: id, message: mid, from: from)); return false }
+        guard an.predecessors.count <= participantCount,
+              an.predecessors.allSatisfy({ $0.senderIndex < participantCount })
+        else {
+            out.drop(Drop(.contradiction, conversation: id, message: mid, from: from, detail: "predecessor outside the participant list"))
+            return false
+        }
+        if let n = graph.index(of: mid) {
+            // Section 3.2.2: a host that already has a resent message answers with its successors.
+            if an.resent { resendSuccessors(of: n, to: from, &out) }
+            out.drop(Drop(.duplicate, conversation: id, message: mid, from: from))
+            return false
+        }
+        if holding.contains(mid) {
+            out.drop(Drop(.duplicate, conversation: id, message: mid, from: from))
+            return false
+        }
+        if allViewsMask(mid.senderIndex) && !holding.isAwaited(mid) {
+            out.drop(Drop(.masked, conversation: id, message: mid, from: from))
+            return false
+        }
+        if !an.predecessors.allSatisfy({ graph.contains($0) }) {
+            hold(an, missing: HoldingQueue.missing(of: an, in: graph), from: from, now: now, &out)
+            return false
+        }
+        return attach(an, from: from, &out)
+    }
+
+    /// Attaches a message whose predecessors are present, then every held message that this
+    /// releases (Section 3.1.3), iteratively. Returns true if the root was attached.
+    mutating func attach(_ first: AddNode, from: HostID, _ out: inout Outbox) -> Bool {
+        var attachedRoot = false
+        var work = [first]
+        while let an = work.popLast() {
+            if let c = graph.validate(an.message, predecessors: an.predecessors) {
+                out.drop(Drop(.contradiction, conversation: id, message: an.message, from: from, detail: "\(c)"))
+                continue
+            }
+            let n = graph.insert(an.message, predecessors: an.predecessors, payload: an.payload)
+            out.counters.messagesAttached += 1
+            out.event(.arrive(id, an.message, predecessors: an.predecessors))
+            for slot in views.indices where isReceivable(n, slot: slot) { makeReceivable(n, slot: slot, &out) }
+            attachedRoot = attachedRoot || an.message == .root
+            guard holding.count > 0 else { continue }
+            for entry in holding.attached(an.message) {
+                out.event(.release(id, entry.packet.message))
+                work.append(entry.packet)
+            }
+        }
+        return attachedRoot
+    }
+
+    /// Node `n` became receivable in a view: queue it, and wake a waiting `receive`.
+    mutating func makeReceivable(_ n: ContextGraph.NodeIndex, slot: Int, _ out: inout Outbox) {
+        views[slot].ready.push(n)
+        if views[slot].state == .open, views[slot].receiveWaiter != nil {
+            views[slot].receiveWaiter = nil
+            out.effects.append(.messageAvailable(id, participants[views[slot].participant]))
+        }
+    }
+}

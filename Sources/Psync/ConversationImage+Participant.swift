@@ -1,0 +1,46 @@
+/// The operations a local participant performs on its view (Section 2, Section 3.2.2 resend,
+/// Section 3.2.4 masking). `slot` is the participant's position in `views`.
+extension ConversationImage {
+    /// Sends in the context of the view: the new message's predecessors are the view's leaves,
+    /// so the graph stays the transitive reduction. O(participants).
+    mutating func send(_ payload: [UInt8], slot: Int, _ out: inout Outbox) -> MessageID {
+        let me = views[slot].participant
+        // Before the root exists only the opener's view is open (the others open on its SC).
+        assert(graph.count > 0 || me == 0, "only the opener can send a conversation's first message")
+        let mid = MessageID(sender: me, sequence: graph.frontier(me) + 1)
+        let preds = views[slot].leaves
+        let n = graph.insert(mid, predecessors: preds, payload: payload)
+        views[slot].extend(with: mid, predecessors: preds)
+        out.counters.messagesSent += 1
+        out.event(.send(id, participants[me], mid, predecessors: preds, payloadBytes: payload.count))
+        for other in views.indices where other != slot && isReceivable(n, slot: other) {
+            makeReceivable(n, slot: other, &out)
+        }
+        out.transmit(dataPacket(n, resent: false), to: otherHosts)
+        return mid
+    }
+
+    /// The earliest outstanding message of the view, if any; the view grows by it. O(participants).
+    mutating func receive(slot: Int, _ out: inout Outbox) -> (MessageID, [UInt8])? {
+        guard let n = views[slot].ready.pop() else { return nil }
+        let mid = graph.mids[Int(n)]
+        views[slot].extend(with: mid, predecessorsOf: n, in: graph)
+        var e = graph.firstSuccessorEdge(n)
+        while let (s, next) = graph.successorEdge(e) {
+            if isReceivable(s, slot: slot) { makeReceivable(s, slot: slot, &out) }
+            e = next
+        }
+        out.counters.messagesReceived += 1
+        out.event(.receive(id, participants[views[slot].participant], mid))
+        return (mid, graph.payloads[Int(n)])
+    }
+
+    /// Section 3.2.2: an exact duplicate flagged as resent, unless the message is stable.
+    func resend(_ mid: MessageID, slot: Int, _ out: inout Outbox) -> Bool {
+        if isStable(mid, slot: slot) { return false }
+        out.counters.resends += 1
+        out.event(.resent(id, mid))
+        out.transmit(dataPacket(graph.index(of: mid)!, resent: true), to: otherHosts)
+        return true
+    }
+}

@@ -1,0 +1,84 @@
+/// Recovery from lost messages and failed hosts within one conversation: the holding-queue
+/// timers and retransmission requests of Sections 3.2.1 and 3.2.3, the answers to them, and the
+/// successors a host resends when it receives a resent message it already has (Section 3.2.2).
+extension ConversationImage {
+    /// Puts a message whose predecessors are missing in the holding queue, with a timer.
+    mutating func hold(_ an: AddNode, missing: [MessageID], from: HostID, now: Instant, _ out: inout Outbox) {
+        guard holding.count < config.holdingQueueLimit else {
+            return out.drop(Drop(.holdingQueueFull, conversation: id, message: an.message, from: from))
+        }
+        let deadline = now.adding(nanoseconds: config.holdTimeoutNanoseconds)
+        holding.hold(an, from: from, missing: missing, deadline: deadline)
+        out.event(.hold(id, an.message, missing: missing))
+        out.setTimer(.hold(id, an.message), deadline)
+    }
+
+    /// The escalation of Sections 3.2.1 and 3.2.3: ask the host the held message came from
+    /// ("guaranteed to have m'"), then, if it does not answer, every host; then discard.
+    mutating func holdTimerFired(_ mid: MessageID, now: Instant, _ out: inout Outbox) {
+        guard var entry = holding[mid], entry.deadline <= now else { return }
+        let next: HoldingQueue.Stage
+        switch entry.stage {
+        case .waiting:
+            next = .askedSource(attempt: 1)
+        case .askedSource(let k):
+            next = k < config.sourceRequestAttempts ? .askedSource(attempt: k + 1) : .broadcast(attempt: 1)
+        case .broadcast(let k):
+            guard k < config.broadcastRequestAttempts else {
+                _ = holding.discard(mid, graph: graph)
+                return out.drop(Drop(.discardedAfterFailedRequest, conversation: id, message: mid, from: entry.from))
+            }
+            next = .broadcast(attempt: k + 1)
+        }
+        let request = RetransmitRequest(conversation: id, message: mid, leaves: graph.leaves)
+        let broadcast: Bool
+        if case .broadcast = next { broadcast = true } else { broadcast = false }
+        let destinations = broadcast ? otherHosts : [entry.from]
+        entry.stage = next
+        entry.deadline = now.adding(nanoseconds: config.retransmitTimeoutNanoseconds)
+        holding[mid] = entry
+        out.counters.retransmitRequestsSent += destinations.count
+        out.event(.retransmitRequested(request, to: destinations, broadcast: broadcast))
+        out.transmit(.retransmitRequest(request), to: destinations)
+        out.setTimer(.hold(id, mid), entry.deadline)
+    }
+
+    /// Answers a retransmission request with every message "between the leaf set and the
+    /// out-of-order message, exclusive" (Section 3.2.1). The requester's image is the
+    /// down-closure of its leaves, which per sender is a sequence number, so the answer is a
+    /// set of per-sender ranges: no graph search. A host that lacks the named message (a
+    /// broadcast request, Section 3.2.3) answers with everything after the leaves, bounded by
+    /// `retransmitBatchLimit`.
+    func answer(_ rr: RetransmitRequest, from: HostID, _ out: inout Outbox) {
+        guard isParticipantHost(from) else {
+            return out.drop(Drop(.nonParticipant, conversation: id, from: from, detail: "retransmission request"))
+        }
+        var boundary = [UInt32](repeating: 0, count: participantCount)
+        for leaf in rr.leaves {
+            guard leaf.senderIndex < participantCount else {
+                return out.drop(Drop(.contradiction, conversation: id, from: from, detail: "leaf \(leaf) outside the participant list"))
+            }
+            if let n = graph.index(of: leaf) {
+                for q in 0..<participantCount { boundary[q] = max(boundary[q], graph.clock(n, q)) }
+            } else {
+                boundary[leaf.senderIndex] = max(boundary[leaf.senderIndex], leaf.sequence)
+            }
+        }
+        let target = rr.message.flatMap { graph.index(of: $0) }
+        let nodes = graph.messages(after: boundary, before: target).prefix(config.retransmitBatchLimit)
+        out.event(.retransmitAnswered(id, requester: from, messages: nodes.map { graph.mids[Int($0)] }))
+        out.counters.retransmittedMessages += nodes.count
+        for n in nodes { out.transmit(dataPacket(n, resent: false), to: [from]) }
+    }
+
+    /// Section 3.2.2: on a resent copy of a message it has, a host "resends all the messages in
+    /// its image that are immediate successors of the duplicate message", to the resending host.
+    func resendSuccessors(of n: ContextGraph.NodeIndex, to host: HostID, _ out: inout Outbox) {
+        var successors: [ContextGraph.NodeIndex] = []
+        graph.forEachSuccessor(n) { successors.append($0) }
+        successors.sort()
+        out.event(.resentSuccessors(id, of: graph.mids[Int(n)], successors: successors.map { graph.mids[Int($0)] }, to: host))
+        out.counters.retransmittedMessages += successors.count
+        for s in successors { out.transmit(dataPacket(s, resent: false), to: [host]) }
+    }
+}
