@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Release build, then the benchmarks whose figures the README reports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash Tools/setup.sh
+export PATH="$PATH:/opt/swift/usr/bin"
+
+swift build -c release --product psync
+.build/release/psync bench engine "$@"

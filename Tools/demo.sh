@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up the machine, builds the toolkit and runs the demo: a simulated conversation among
+# four participants over a lossy, reordering network with a partition that heals, with its
+# summary and the checkers' verdict.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash Tools/setup.sh
+export PATH="$PATH:/opt/swift/usr/bin"
+
+swift build -c release --product psync
+.build/release/psync simulate --seed 7 --participants 4 --messages 12 --reply 0.3 \
+    --delay uniform:1ms-4ms --loss 0.05 --duplicate 0.02 --reorder 0.1 \
+    --partition 3@40ms-120ms
