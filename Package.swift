@@ -7,6 +7,7 @@ let package = Package(
     name: "Psync",
     products: [
         .library(name: "Psync", targets: ["Psync"]),
+        .library(name: "PsyncTrace", targets: ["PsyncTrace"]),
         .library(name: "PsyncSimulator", targets: ["PsyncSimulator"]),
         .executable(name: "psync", targets: ["psync"]),
     ],
@@ -16,15 +17,19 @@ let package = Package(
     targets: [
         // The engine: no dependencies beyond the standard library, no clocks, no sockets.
         .target(name: "Psync"),
-        .target(name: "PsyncSimulator", dependencies: ["Psync"]),
+        // liblz4 through the system's package (`apt-get install liblz4-dev`), for trace files.
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .target(name: "PsyncTrace", dependencies: ["Psync", "CLZ4"]),
+        .target(name: "PsyncSimulator", dependencies: ["Psync", "PsyncTrace"]),
         .executableTarget(
             name: "psync",
             dependencies: [
-                "Psync", "PsyncSimulator",
+                "Psync", "PsyncTrace", "PsyncSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "PsyncTests", dependencies: ["Psync", "PsyncSimulator"]),
+        .testTarget(name: "PsyncTraceTests", dependencies: ["Psync", "PsyncTrace", "PsyncSimulator"]),
         .testTarget(name: "PsyncSimulatorTests", dependencies: ["Psync", "PsyncSimulator"]),
     ],
     swiftLanguageModes: [.v6]

@@ -17,6 +17,7 @@ extension ConversationImage {
             makeReceivable(n, slot: other, &out)
         }
         out.transmit(dataPacket(n, resent: false), to: otherHosts)
+        if out.reportsEvents { reportNewlyStable(slot: slot, &out) }
         return mid
     }
 
@@ -31,8 +32,31 @@ extension ConversationImage {
             e = next
         }
         out.counters.messagesReceived += 1
-        out.event(.receive(id, participants[views[slot].participant], mid))
+        if out.reportsEvents {
+            out.event(.receive(id, participants[views[slot].participant], mid))
+            reportNewlyStable(slot: slot, &out)
+        }
         return (mid, graph.payloads[Int(n)])
+    }
+
+    /// Reports the messages that became stable in the view since the last report. For each
+    /// sender s, the stable prefix of s's messages ends at the smallest, over the other
+    /// unmasked participants q, of how many of s's messages q's newest message follows.
+    /// O(participants^2), and run only when events are reported.
+    mutating func reportNewlyStable(slot: Int, _ out: inout Outbox) {
+        let view = views[slot]
+        for s in 0..<participantCount {
+            var frontier = view.seen[s]
+            for q in 0..<participantCount where q != s && !view.masked[q] && frontier > view.stableReported[s] {
+                frontier = view.seen[q] == 0 ? 0 : min(frontier, graph.clock(graph.node(q, view.seen[q]), s))
+            }
+            guard frontier > view.stableReported[s] else { continue }
+            let pid = participants[view.participant]
+            for k in (view.stableReported[s] + 1)...frontier {
+                out.event(.stable(id, pid, MessageID(sender: s, sequence: k)))
+            }
+            views[slot].stableReported[s] = frontier
+        }
     }
 
     /// Section 3.2.2: an exact duplicate flagged as resent, unless the message is stable.

@@ -23,6 +23,7 @@ extension Host {
         let ordered = [opener] + participants.filter { $0 != opener }
         _ = addImage(ConversationImage(id: cid, participants: ordered, localHost: id, openedBy: opener, config: config))
         foreign.remove(cid)
+        outbox.event(.open(cid, opener, participants: ordered, active: true))
         return cid
     }
 
@@ -36,6 +37,7 @@ extension Host {
             pending[pid] = queue.isEmpty ? nil : queue
             if let i = slot(of: cid), let v = images[i]!.viewSlot(of: pid) {
                 images[i]!.views[v].state = .open
+                outbox.event(.open(cid, pid, participants: images[i]!.participants, active: false))
                 return cid
             }
         }
@@ -120,6 +122,7 @@ extension Host {
         guard target != pid else { throw .invalidParticipants("a participant cannot mask itself") }
         images[i]!.views[v].masked[t] = masked
         outbox.event(masked ? .maskOut(cid, by: pid, target) : .maskIn(cid, by: pid, target))
+        if outbox.reportsEvents { images[i]!.reportNewlyStable(slot: v, &outbox) }
     }
 
     // MARK: Inspecting the view (Section 2)

@@ -165,6 +165,7 @@ public final class Host {
             let pid = images[i]!.participants[images[i]!.views[slot].participant]
             if openWaiters.removeValue(forKey: pid) != nil {
                 images[i]!.views[slot].state = .open
+                outbox.event(.open(cid, pid, participants: images[i]!.participants, active: false))
                 outbox.effects.append(.opened(cid, pid))
             } else {
                 pending[pid, default: []].append(cid)

@@ -34,6 +34,8 @@ public enum HostInput: Sendable {
 
 /// Facts the engine reports as it works; the trace library records them.
 public enum EngineEvent: Sendable, Equatable {
+    /// A local participant opened a conversation, actively or passively (Section 2).
+    case open(ConversationID, ParticipantID, participants: [ParticipantID], active: Bool)
     /// A local participant sent a message (Section 2); it is attached to the image at once.
     case send(ConversationID, ParticipantID, MessageID, predecessors: [MessageID], payloadBytes: Int)
     /// A message from another host was attached to the host's image (Section 3.1.3).
@@ -51,6 +53,8 @@ public enum EngineEvent: Sendable, Equatable {
     case resentSuccessors(ConversationID, of: MessageID, successors: [MessageID], to: HostID)
     /// A participant received a message: it entered the participant's view (Section 2).
     case receive(ConversationID, ParticipantID, MessageID)
+    /// A message became stable in a participant's view, first observed (Sections 2, 3.1.3).
+    case stable(ConversationID, ParticipantID, MessageID)
     case maskOut(ConversationID, by: ParticipantID, ParticipantID)
     case maskIn(ConversationID, by: ParticipantID, ParticipantID)
     /// A packet or message was dropped, with why.
@@ -109,8 +113,9 @@ public enum DropReason: String, Sendable, CaseIterable, Codable {
     case orphanQueueFull = "orphan-queue-full"
     /// A valid packet the engine does not implement (RS, Section 5).
     case unsupported
-    /// Simulator faults, recorded by the simulator rather than the engine.
-    case loss, partition, crashed
+    /// Simulator faults, recorded by the simulator rather than the engine: random loss, a
+    /// partition, a crashed destination, and a drop rule of the fault schedule.
+    case loss, partition, crashed, scripted
 }
 
 /// Running totals a host keeps whether or not events are reported.

@@ -22,6 +22,16 @@ public struct ParticipantID: Hashable, Comparable, Sendable, CustomStringConvert
         (a.host.rawValue, a.local) < (b.host.rawValue, b.local)
     }
     public var description: String { local == 0 ? "p\(host.rawValue)" : "p\(host.rawValue).\(local)" }
+
+    /// Parses what `description` prints (`p3`, `p3.1`); nil for anything else.
+    public init?(label: String) {
+        guard label.hasPrefix("p") else { return nil }
+        let parts = label.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let h = UInt32(parts[0]) else { return nil }
+        let l = parts.count == 2 ? UInt32(parts[1]) : 0
+        guard let local = l, parts.count == 1 || local != 0 else { return nil }
+        self.init(host: HostID(h), local: local)
+    }
 }
 
 /// A conversation: "a network-wide unique cid" (Section 3). Choosing it is the opener's job;
@@ -53,10 +63,28 @@ public struct MessageID: Hashable, Comparable, Sendable, CustomStringConvertible
     public static let root = MessageID(sender: 0, sequence: 1)
     public var senderIndex: ParticipantIndex { Int(sender) }
     public static func < (a: MessageID, b: MessageID) -> Bool { (a.sender, a.sequence) < (b.sender, b.sequence) }
-    /// Paper-style label: participant 0 is `a`, 1 is `b`, ...; past `z`, `p26`, `p27`, ...
-    public var description: String { "\(MessageID.senderLabel(senderIndex))\(sequence)" }
+    /// Paper-style label: participant 0's third message is `a3`, participant 1's first `b1`;
+    /// past `z`, `p26:1`, `p27:4`, ... (the colon keeps the label unambiguous).
+    public var description: String {
+        senderIndex < 26 ? "\(MessageID.senderLabel(senderIndex))\(sequence)" : "p\(sender):\(sequence)"
+    }
     public static func senderLabel(_ index: ParticipantIndex) -> String {
         index < 26 ? String(UnicodeScalar(UInt8(97 + index))) : "p\(index)"
+    }
+
+    /// Parses what `description` prints (`a1`, `p26:3`); nil for anything else.
+    public init?(label: String) {
+        let u = Array(label.utf8)
+        if u.first == UInt8(ascii: "p"), let colon = u.firstIndex(of: UInt8(ascii: ":")) {
+            guard let s = UInt32(String(decoding: u[1..<colon], as: UTF8.self)), s >= 26,
+                  let q = UInt32(String(decoding: u[(colon + 1)...], as: UTF8.self)), q >= 1 else { return nil }
+            self.init(sender: Int(s), sequence: q)
+            return
+        }
+        guard let first = u.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z"), u.count >= 2,
+              u.dropFirst().allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              let q = UInt32(String(decoding: u.dropFirst(), as: UTF8.self)), q >= 1 else { return nil }
+        self.init(sender: Int(first - UInt8(ascii: "a")), sequence: q)
     }
 }
 

@@ -21,6 +21,9 @@ struct View {
     var ready = RingBuffer<ContextGraph.NodeIndex>()
     /// The local definition of P after `maskOut` / `maskIn` (Section 3.2.4).
     var masked: [Bool]
+    /// Per sender, the highest sequence already reported stable in this view (kept only when
+    /// events are reported; stability is monotone in a sender's sequence).
+    var stableReported: [UInt32]
     /// A `waitForMessage` call is pending, with its optional deadline.
     var receiveWaiter: Instant??
 
@@ -30,6 +33,7 @@ struct View {
         seen = Array(repeating: 0, count: participantCount)
         leafOf = Array(repeating: false, count: participantCount)
         masked = Array(repeating: false, count: participantCount)
+        stableReported = Array(repeating: 0, count: participantCount)
     }
 
     func contains(_ mid: MessageID) -> Bool {

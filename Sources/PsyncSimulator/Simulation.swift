@@ -1,4 +1,5 @@
 import Psync
+import PsyncTrace
 
 /// Everything that determines a simulated run. Same configuration, same run, byte for byte.
 public struct SimulationConfig: Codable, Sendable, Equatable {
@@ -28,7 +29,8 @@ public struct SimulationConfig: Codable, Sendable, Equatable {
         self.recordsHistory = recordsHistory
     }
 
-    public var conversation: ConversationID { ConversationID(seed ^ 0x5053_594E_4331_0000) }
+    /// A simulation runs one conversation; its id is fixed so traces of different seeds line up.
+    public var conversation: ConversationID { ConversationID(1) }
     public var participantIDs: [ParticipantID] { (0..<participants).map { ParticipantID(host: HostID(UInt32($0))) } }
 }
 
@@ -37,20 +39,28 @@ public struct SimulationConfig: Codable, Sendable, Equatable {
 /// Every packet goes through the wire codec (`HostInput.datagram`), so simulations exercise the
 /// decoder and count real bytes. Effects of all hosts are interpreted here: transmissions become
 /// delayed deliveries (or losses), timers become future events.
+///
+/// With a trace sink, the run is recorded: the header (with this configuration), every engine
+/// event, every packet sent and received, and the network's faults. Without one, the hosts are
+/// told not to report events and no record is built (`HostConfig.reportsEvents` is set from
+/// whether a sink is attached).
 public final class Simulator {
     public let config: SimulationConfig
     public private(set) var hosts: [Host] = []
     public private(set) var now: UInt64 = 0
     public private(set) var network = NetworkCounters()
+    public let trace: TraceSink?
     /// Observers see every host effect as it is produced, with the host and the time.
     public var effectObserver: ((HostID, UInt64, HostEffect) -> Void)?
 
     enum Event {
-        case deliver(to: HostID, from: HostID, bytes: [UInt8])
+        case deliver(to: HostID, from: HostID, packet: Packet, bytes: [UInt8])
         case timer(HostID, TimerID, deadline: UInt64)
         case send(Int)
         case settle(Int, generation: Int)
         case crash(HostID)
+        /// Only scheduled when tracing, to record partitions starting and healing.
+        case partition(Int, healing: Bool)
     }
 
     var queue = EventQueue<Event>()
@@ -63,13 +73,16 @@ public final class Simulator {
     /// Reference model: for each message, the set of messages in its sender's view when sent.
     public internal(set) var contexts: [MessageID: Set<MessageID>] = [:]
 
-    public init(_ config: SimulationConfig) {
+    public init(_ config: SimulationConfig, trace: TraceSink? = nil) {
         precondition(config.participants >= 1, "a conversation needs at least one participant")
         self.config = config
+        self.trace = trace
+        var hostConfig = config.host
+        hostConfig.reportsEvents = trace != nil
         var root = SplitMix64(seed: config.seed)
         networkRNG = root.split()
         for i in 0..<config.participants {
-            hosts.append(Host(id: HostID(UInt32(i)), config: config.host))
+            hosts.append(Host(id: HostID(UInt32(i)), config: hostConfig))
             apps.append(ScriptedParticipant(index: i, pid: config.participantIDs[i], rng: root.split()))
         }
     }
@@ -78,6 +91,13 @@ public final class Simulator {
     @discardableResult
     public func run() -> SimulationResult {
         for crash in config.faults.crashes { queue.push(.crash(HostID(crash.host)), at: crash.atNanoseconds) }
+        if let trace {
+            trace.record(TraceEvent(time: 0, host: nil, .header(config.traceHeader)))
+            for (k, p) in config.faults.partitions.enumerated() {
+                queue.push(.partition(k, healing: false), at: p.startNanoseconds)
+                queue.push(.partition(k, healing: true), at: p.healNanoseconds)
+            }
+        }
         for i in apps.indices { start(i) }
         while let (time, event) = queue.pop() {
             guard time <= config.timeLimitNanoseconds else { break }
@@ -89,9 +109,15 @@ public final class Simulator {
 
     func process(_ event: Event) {
         switch event {
-        case .deliver(let to, let from, let bytes):
-            guard !crashed.contains(to) else { network.droppedAtCrashedHost += 1; return }
+        case .deliver(let to, let from, let packet, let bytes):
+            guard !crashed.contains(to) else {
+                network.droppedAtCrashedHost += 1
+                record(to, .drop(DropRecord(reason: DropReason.crashed.rawValue, conversation: packet.conversation,
+                                            message: PacketRecord(packet, peer: from, bytes: 0).message, from: from, to: to)))
+                return
+            }
             lastActivity = now
+            record(to, .packetIn(PacketRecord(packet, peer: from, bytes: bytes.count)))
             apply(hosts[Int(to.rawValue)].handle(.datagram(bytes, from: from), now: Instant(nanoseconds: now)), host: to)
         case .timer(let host, let id, let deadline):
             guard !crashed.contains(host), timerDeadlines[host]?[id] == deadline else { return }
@@ -109,7 +135,16 @@ public final class Simulator {
         case .crash(let host):
             crashed.insert(host)
             lastActivity = now
+            record(host, .crash)
+        case .partition(let k, let healing):
+            let side = config.faults.partitions[k].side.map(HostID.init)
+            record(nil, healing ? .heal(side: side) : .partition(side: side, healAt: config.faults.partitions[k].healNanoseconds))
         }
+    }
+
+    /// Records a trace event, if tracing; the event is built only then.
+    func record(_ host: HostID?, _ kind: @autoclosure () -> TraceEvent.Kind) {
+        if let trace { trace.record(TraceEvent(time: now, host: host, kind())) }
     }
 
     /// Carries out one host's effects.
@@ -127,7 +162,9 @@ public final class Simulator {
                 opened(Int(host.rawValue), cid)
             case .messageAvailable:
                 receiveAll(Int(host.rawValue))
-            case .timedOut, .event:
+            case .event(let e):
+                record(host, TraceEvent.Kind(e))
+            case .timedOut:
                 break
             }
         }
@@ -136,16 +173,23 @@ public final class Simulator {
     func transmit(_ packet: Packet, _ bytes: [UInt8], from: HostID, to: HostID) {
         network.packetsSent += 1
         network.bytesSent += bytes.count
-        if config.faults.separates(from, to, at: now) { network.droppedByPartition += 1; return }
+        record(from, .packetOut(PacketRecord(packet, peer: to, bytes: bytes.count)))
+        if config.faults.separates(from, to, at: now) {
+            network.droppedByPartition += 1
+            return recordNetworkDrop(.partition, packet, from: from, to: to)
+        }
         for (k, rule) in config.faults.drops.enumerated() where rule.matches(packet, from: from, to: to) {
             let key = "\(k)/\(from.rawValue)/\(to.rawValue)"
             if rule.firstOnly && firedDropRules.contains(key) { continue }
             firedDropRules.insert(key)
             network.droppedByRule += 1
-            return
+            return recordNetworkDrop(.scripted, packet, from: from, to: to)
         }
         let link = config.network.model(from: from, to: to)
-        if networkRNG.nextUnit() < link.lossProbability { network.lost += 1; return }
+        if networkRNG.nextUnit() < link.lossProbability {
+            network.lost += 1
+            return recordNetworkDrop(.loss, packet, from: from, to: to)
+        }
         let copies = networkRNG.nextUnit() < link.duplicateProbability ? 2 : 1
         network.duplicated += copies - 1
         for _ in 0..<copies {
@@ -154,8 +198,13 @@ public final class Simulator {
                 delay += UInt64(networkRNG.nextUnit() * Double(link.reorderDelayMaxNanoseconds))
                 network.reordered += 1
             }
-            queue.push(.deliver(to: to, from: from, bytes: bytes), at: now + delay)
+            queue.push(.deliver(to: to, from: from, packet: packet, bytes: bytes), at: now + delay)
         }
+    }
+
+    func recordNetworkDrop(_ reason: DropReason, _ packet: Packet, from: HostID, to: HostID) {
+        record(from, .drop(DropRecord(reason: reason.rawValue, conversation: packet.conversation,
+                                      message: PacketRecord(packet, peer: to, bytes: 0).message, from: from, to: to)))
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Psync
 import PsyncSimulator
+import PsyncTrace
 
 /// `psync simulate`: one seeded simulated conversation, with a short summary.
 struct SimulateCommand: ParsableCommand {
@@ -32,6 +33,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "A host crash, HOST@TIME (repeatable).", transform: crashArgument) var crash: [Crash] = []
     @Flag(name: .customLong("no-acks"), help: "Do not acknowledge data after the budget is spent.") var noAcks = false
     @Flag(name: .customLong("no-check"), help: "Skip the checkers (they keep every participant's history).") var noCheck = false
+    @Option(help: "Write the run's trace here (LZ4 frames of JSON Lines; see Traces/FORMAT.md).") var trace: String?
 
     func validate() throws {
         guard participants >= 1 && participants <= 1024 else { throw ValidationError("--participants must be 1...1024") }
@@ -59,8 +61,13 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let result = Simulator(config).run()
+        let writer = try trace.map { path throws(TraceError) in try LZ4TraceWriter(path: path) }
+        let result = Simulator(config, trace: writer).run()
+        try writer?.close()
         print(SimulationSummary(result).text)
+        if let writer, let trace {
+            print("trace:                \(trace): \(writer.recordsWritten) records, \(writer.compressedBytes) bytes in \(writer.frames) frames (\(writer.uncompressedBytes) uncompressed)")
+        }
         guard !noCheck else { return }
         let violations = Checker.check(result)
         if violations.isEmpty {

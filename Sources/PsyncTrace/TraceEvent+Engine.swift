@@ -1,0 +1,24 @@
+import Psync
+
+extension TraceEvent.Kind {
+    /// The trace record of an engine event.
+    public init(_ e: EngineEvent) {
+        switch e {
+        case .open(let c, let p, let ps, let active): self = .open(c, p, participants: ps, active: active)
+        case .send(let c, let p, let m, let preds, let bytes): self = .send(c, p, m, predecessors: preds, payloadBytes: bytes)
+        case .arrive(let c, let m, let preds): self = .arrive(c, m, predecessors: preds)
+        case .hold(let c, let m, let missing): self = .hold(c, m, missing: missing)
+        case .release(let c, let m): self = .release(c, m)
+        case .retransmitRequested(let rr, let to, let broadcast):
+            self = .retransmitRequest(rr.conversation, rr.message, leaves: rr.leaves, to: to, broadcast: broadcast)
+        case .retransmitAnswered(let c, let requester, let ms): self = .retransmitAnswer(c, requester: requester, messages: ms)
+        case .resent(let c, let m): self = .resend(c, m)
+        case .resentSuccessors(let c, let m, let ss, let to): self = .resendSuccessors(c, m, successors: ss, to: to)
+        case .receive(let c, let p, let m): self = .receive(c, p, m)
+        case .stable(let c, let p, let m): self = .stable(c, p, m)
+        case .maskOut(let c, let by, let target): self = .maskOut(c, by, target: target)
+        case .maskIn(let c, let by, let target): self = .maskIn(c, by, target: target)
+        case .drop(let d): self = .drop(DropRecord(d))
+        }
+    }
+}
