@@ -17,7 +17,7 @@ extension ConversationImage {
             makeReceivable(n, slot: other, &out)
         }
         out.transmit(dataPacket(n, resent: false), to: otherHosts)
-        if out.reportsEvents { reportNewlyStable(slot: slot, &out) }
+        if out.reportsEvents { reportNewlyStable(slot: slot, after: me, &out) }
         return mid
     }
 
@@ -34,7 +34,7 @@ extension ConversationImage {
         out.counters.messagesReceived += 1
         if out.reportsEvents {
             out.event(.receive(id, participants[views[slot].participant], mid))
-            reportNewlyStable(slot: slot, &out)
+            reportNewlyStable(slot: slot, after: mid.senderIndex, &out)
         }
         return (mid, graph.payloads[Int(n)])
     }
@@ -42,10 +42,14 @@ extension ConversationImage {
     /// Reports the messages that became stable in the view since the last report. For each
     /// sender s, the stable prefix of s's messages ends at the smallest, over the other
     /// unmasked participants q, of how many of s's messages q's newest message follows.
-    /// O(participants^2), and run only when events are reported.
-    mutating func reportNewlyStable(slot: Int, _ out: inout Outbox) {
+    /// When only `changed`'s newest message is new, a sender's prefix can grow only if that
+    /// message follows more of its messages than already reported: usually O(participants),
+    /// O(participants^2) at worst. Run only when events are reported.
+    mutating func reportNewlyStable(slot: Int, after changed: ParticipantIndex? = nil, _ out: inout Outbox) {
         let view = views[slot]
+        let newest = changed.map { q in view.seen[q] > 0 ? graph.node(q, view.seen[q]) : -1 } ?? -1
         for s in 0..<participantCount {
+            if let q = changed, s != q, newest < 0 || graph.clock(newest, s) <= view.stableReported[s] { continue }
             var frontier = view.seen[s]
             for q in 0..<participantCount where q != s && !view.masked[q] && frontier > view.stableReported[s] {
                 frontier = view.seen[q] == 0 ? 0 : min(frontier, graph.clock(graph.node(q, view.seen[q]), s))

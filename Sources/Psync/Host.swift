@@ -57,6 +57,8 @@ public final class Host {
     public func takeEffects() -> [HostEffect] {
         var taken: [HostEffect] = []
         swap(&taken, &outbox.effects)
+        // One allocation for the next call's effects instead of a series of regrowths.
+        outbox.effects.reserveCapacity(max(8, taken.count))
         return taken
     }
 

@@ -1,14 +1,32 @@
 /// A priority queue of timed simulation events. Ties in time are broken by insertion order, so
 /// the run is a deterministic function of the seed and the configuration.
+///
+/// The heap orders small plain entries (time, order, slot); the events themselves (which carry
+/// packets) stay put in `slots`, so sifting never copies them.
 struct EventQueue<Event> {
-    private var heap: [(time: UInt64, order: UInt64, event: Event)] = []
+    private struct Entry {
+        var time: UInt64
+        var order: UInt64
+        var slot: Int
+    }
+    private var heap: [Entry] = []
+    private var slots: [Event?] = []
+    private var freeSlots: [Int] = []
     private var inserted: UInt64 = 0
 
     var isEmpty: Bool { heap.isEmpty }
     var count: Int { heap.count }
 
     mutating func push(_ event: Event, at time: UInt64) {
-        heap.append((time, inserted, event))
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[slot] = event
+        } else {
+            slot = slots.count
+            slots.append(event)
+        }
+        heap.append(Entry(time: time, order: inserted, slot: slot))
         inserted += 1
         var i = heap.count - 1
         while i > 0 {
@@ -33,7 +51,9 @@ struct EventQueue<Event> {
             heap.swapAt(i, m)
             i = m
         }
-        return (top.time, top.event)
+        let event = slots[top.slot].take()!
+        freeSlots.append(top.slot)
+        return (top.time, event)
     }
 
     private func less(_ a: Int, _ b: Int) -> Bool {

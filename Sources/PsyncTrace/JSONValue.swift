@@ -62,93 +62,160 @@ public enum JSONValue: Sendable, Equatable {
     public var text: String {
         var out = JSONWriter()
         out.value(self)
-        return String(decoding: out.bytes, as: UTF8.self)
+        return out.text
     }
 }
 
-/// Appends JSON to a byte buffer. The trace writer's hot path: integers and ASCII keys are
-/// written without building intermediate strings.
-public struct JSONWriter {
-    public var bytes: [UInt8] = []
-    public init() {}
+/// Appends JSON to a byte buffer. The trace writer's hot path: it writes through a raw pointer
+/// (no array uniqueness or exclusivity checks per byte), and integers and ASCII keys are written
+/// without building intermediate strings. Noncopyable, since it owns its memory.
+public struct JSONWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    public private(set) var count = 0
+
+    public init(capacity: Int = 1024) {
+        self.capacity = max(16, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// A copy of what was written.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    public var text: String { String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self) }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+
+    public mutating func removeAll() { count = 0 }
+
+    /// Removes and returns the bytes from `offset` on.
+    public mutating func removeTail(from offset: Int) -> [UInt8] {
+        let tail = Array(UnsafeBufferPointer(start: base + offset, count: count - offset))
+        count = offset
+        return tail
+    }
+
+    public mutating func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        let grown = max(capacity * 2, count + extra)
+        let next = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        next.update(from: base, count: count)
+        base.deallocate()
+        base = next
+        capacity = grown
+    }
+
+    @inline(__always)
+    public mutating func append(_ byte: UInt8) {
+        if count == capacity { reserve(1) }
+        base[count] = byte
+        count += 1
+    }
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        reserve(bytes.count)
+        if let src = bytes.baseAddress { (base + count).update(from: src.assumingMemoryBound(to: UInt8.self), count: bytes.count) }
+        count += bytes.count
+    }
+
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
 
     public mutating func value(_ v: JSONValue) {
         switch v {
         case .null: ascii("null")
         case .bool(let b): ascii(b ? "true" : "false")
-        case .int(let i): if i < 0 { bytes.append(UInt8(ascii: "-")); number(i.magnitude) } else { number(UInt64(i)) }
+        case .int(let i): if i < 0 { append(UInt8(ascii: "-")); number(i.magnitude) } else { number(UInt64(i)) }
         case .uint(let u): number(u)
         case .double(let d): double(d)
         case .string(let s): string(s)
         case .array(let a):
-            bytes.append(UInt8(ascii: "["))
+            append(UInt8(ascii: "["))
             for (i, e) in a.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                if i > 0 { append(UInt8(ascii: ",")) }
                 value(e)
             }
-            bytes.append(UInt8(ascii: "]"))
+            append(UInt8(ascii: "]"))
         case .object(let pairs):
-            bytes.append(UInt8(ascii: "{"))
+            append(UInt8(ascii: "{"))
             for (i, (k, e)) in pairs.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                if i > 0 { append(UInt8(ascii: ",")) }
                 string(k)
-                bytes.append(UInt8(ascii: ":"))
+                append(UInt8(ascii: ":"))
                 value(e)
             }
-            bytes.append(UInt8(ascii: "}"))
+            append(UInt8(ascii: "}"))
         }
     }
 
+    @inline(__always)
     public mutating func ascii(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        let n = s.utf8CodeUnitCount
+        reserve(n)
+        (base + count).update(from: s.utf8Start, count: n)
+        count += n
     }
 
     public mutating func number(_ v: UInt64) {
-        if v < 10 { bytes.append(UInt8(ascii: "0") + UInt8(v)); return }
-        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                      UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
+        reserve(20)
+        var digits = 1
         var x = v
-        withUnsafeMutableBytes(of: &digits) { raw in
-            let d = raw.bindMemory(to: UInt64.self)
-            while x > 0 { d[n] = x % 10; x /= 10; n += 1 }
-            for i in stride(from: n - 1, through: 0, by: -1) { bytes.append(UInt8(ascii: "0") + UInt8(d[i])) }
-        }
+        while x >= 10 { x /= 10; digits += 1 }
+        x = v
+        var i = count + digits - 1
+        repeat {
+            base[i] = UInt8(ascii: "0") + UInt8(x % 10)
+            x /= 10
+            i -= 1
+        } while x > 0
+        count += digits
     }
 
     /// Doubles as Swift prints them (shortest round-trip form); non-finite values become null.
     public mutating func double(_ d: Double) {
         guard d.isFinite else { ascii("null"); return }
-        bytes.append(contentsOf: "\(d)".utf8)
+        append(Array("\(d)".utf8))
     }
 
     public mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): ascii("\\\"")
-            case UInt8(ascii: "\\"): ascii("\\\\")
-            case 0x0A: ascii("\\n")
-            case 0x0D: ascii("\\r")
-            case 0x09: ascii("\\t")
-            case 0..<0x20:
-                ascii("\\u00")
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(hex[Int(b >> 4)])
-                bytes.append(hex[Int(b & 15)])
-            default: bytes.append(b)
-            }
+        append(UInt8(ascii: "\""))
+        var plain = true
+        for b in s.utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { plain = false; break }
+        if plain {
+            var copy = s
+            copy.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+        } else {
+            for b in s.utf8 { escaped(b) }
         }
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
+    }
+
+    private mutating func escaped(_ b: UInt8) {
+        switch b {
+        case UInt8(ascii: "\""): ascii("\\\"")
+        case UInt8(ascii: "\\"): ascii("\\\\")
+        case 0x0A: ascii("\\n")
+        case 0x0D: ascii("\\r")
+        case 0x09: ascii("\\t")
+        case 0..<0x20:
+            ascii("\\u00")
+            let hex: StaticString = "0123456789abcdef"
+            append(hex.utf8Start[Int(b >> 4)])
+            append(hex.utf8Start[Int(b & 15)])
+        default: append(b)
+        }
     }
 
     /// `"key":` for a key known to need no escaping.
     public mutating func key(_ k: StaticString) {
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         ascii(k)
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        append(UInt8(ascii: "\""))
+        append(UInt8(ascii: ":"))
     }
 }
 

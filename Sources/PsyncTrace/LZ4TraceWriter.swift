@@ -1,105 +1,133 @@
-import CLZ4
+import Foundation
 
 /// Writes a trace file: LZ4 frames (the standard frame format, readable by `lz4 -dc`) whose
-/// content is JSON Lines. The producer records the header first (`TraceReader` insists).
+/// content is JSON Lines (`LZ4FrameEncoder` says how records become frames). The producer
+/// records the header first (`TraceReader` insists).
 ///
-/// The header is a frame of its own. Other records are batched and each batch becomes one
-/// whole frame, ended as soon as it holds
-/// `maxFrameBytes` (the frame block size, 256 KiB), `maxFrameRecords` records, or records
-/// spanning `maxFrameNanoseconds` of trace time. Every frame holds complete records only and is
-/// flushed to the file when written, so a process killed mid-run leaves a file whose complete
-/// frames all decode. Frames carry block and content checksums, so damage is detected.
-public final class LZ4TraceWriter: TraceSink {
+/// By default the encoding (JSON, compression, file writes) runs on a thread of its own: the
+/// recording thread only appends events to a batch and hands full batches over, so tracing
+/// slows a simulation far less than encoding inline would. The frames, and so the file's bytes,
+/// are the same either way. The hand-over queue is bounded: a producer faster than the encoder
+/// waits. Foundation is used for the thread and its condition variable only.
+public final class LZ4TraceWriter: TraceSink, @unchecked Sendable {
     public struct Options: Sendable {
         public var maxFrameBytes = 256 * 1024
         public var maxFrameRecords = 16_384
         public var maxFrameNanoseconds: UInt64 = 1_000_000_000
+        /// Encode on a background thread (true) or on the recording thread.
+        public var background = true
+        /// Events handed to the encoder at a time, and batches that may wait for it.
+        public var handOffEvents = 4096
+        public var queuedBatchLimit = 16
         public init() {}
     }
 
+    public struct Statistics: Sendable, Equatable {
+        public var records = 0
+        public var uncompressedBytes = 0
+        public var compressedBytes = 0
+        public var frames = 0
+    }
+
     public let options: Options
-    private var file: BinaryFile?
-    private var batch = JSONWriter()
-    private var batchRecords = 0
-    private var batchStart: UInt64?
-    private var compressed: [UInt8] = []
-    private var prefs = LZ4F_preferences_t()
-    /// The first write error; recording continues silently and `close` throws it.
-    private var failure: TraceError?
-    public private(set) var recordsWritten = 0
-    public private(set) var uncompressedBytes = 0
-    public private(set) var compressedBytes = 0
-    public private(set) var frames = 0
+    private let encoder: LZ4FrameEncoder
+    private var pending: [TraceEvent] = []
+    private var closed = false
+
+    // Shared with the encoding thread, guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [Work] = []
+    private var handedOff = 0
+    private var completed = 0
+    private var thread: Thread?
+
+    private enum Work {
+        case events([TraceEvent])
+        /// End the current frame (a real-time shell's periodic flush, or the header).
+        case endFrame
+        case finish
+    }
 
     public init(path: String, options: Options = Options()) throws(TraceError) {
         self.options = options
-        file = try BinaryFile(path: path, mode: "wb")
-        prefs.frameInfo.blockSizeID = LZ4F_max256KB
-        prefs.frameInfo.blockMode = LZ4F_blockIndependent
-        prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
-        prefs.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled
-        batch.bytes.reserveCapacity(options.maxFrameBytes + 4096)
+        encoder = try LZ4FrameEncoder(path: path, options: options)
+        pending.reserveCapacity(options.handOffEvents)
+        if options.background {
+            let t = Thread { [unowned self] in self.encodeLoop() }
+            t.name = "psync-trace-writer"
+            thread = t
+            t.start()
+        }
+    }
+
+    deinit {
+        if !closed { try? close() }
     }
 
     public func record(_ event: TraceEvent) {
-        let before = batch.bytes.count
-        event.write(to: &batch)
-        batch.bytes.append(UInt8(ascii: "\n"))
-        if batch.bytes.count > options.maxFrameBytes && batchRecords > 0 {
-            // The new record would overfill the frame: write the frame without it.
-            let tail = Array(batch.bytes[before...])
-            batch.bytes.removeSubrange(before...)
-            writeFrame()
-            batch.bytes.append(contentsOf: tail)
-        }
-        batchRecords += 1
-        recordsWritten += 1
-        let start = batchStart ?? event.time
-        batchStart = start
-        // The header gets a frame of its own, so that a run killed early still names itself.
-        if case .header = event.kind { return writeFrame() }
-        if batchRecords >= options.maxFrameRecords || event.time &- start >= options.maxFrameNanoseconds {
-            writeFrame()
-        }
+        precondition(!closed, "record after close")
+        guard options.background else { return encoder.encode(event) }
+        pending.append(event)
+        if case .header = event.kind { return handOff(.endFrame, wait: true) }
+        if pending.count >= options.handOffEvents { handOff(nil, wait: false) }
     }
 
-    /// Writes the pending records as a frame now. Real-time shells call this from a timer so
-    /// that a quiet run still ends a frame every second.
+    /// Ends the current frame now and waits until it is in the file. Real-time shells call this
+    /// from a timer, so that a quiet run still ends a frame every second.
     public func flush() throws(TraceError) {
-        writeFrame()
-        if let failure { throw failure }
+        if options.background { handOff(.endFrame, wait: true) } else { encoder.writeFrame() }
+        if let failure = encoder.failure { throw failure }
     }
 
+    /// Encodes what is left, closes the file, and reports the first write error, if any.
     public func close() throws(TraceError) {
-        guard let f = file else { return }
-        writeFrame()
-        file = nil
-        if let failure { throw failure }
-        try f.close()
+        guard !closed else { return }
+        if options.background { handOff(.finish, wait: true) }
+        closed = true
+        try encoder.close()
     }
 
-    private func writeFrame() {
-        guard !batch.bytes.isEmpty, failure == nil, let file else { return }
-        let bound = LZ4F_compressFrameBound(batch.bytes.count, &prefs)
-        if compressed.count < bound { compressed = [UInt8](repeating: 0, count: bound) }
-        prefs.frameInfo.contentSize = UInt64(batch.bytes.count)
-        let n = compressed.withUnsafeMutableBytes { dst in
-            batch.bytes.withUnsafeBytes { src in
-                LZ4F_compressFrame(dst.baseAddress, dst.count, src.baseAddress, src.count, &prefs)
+    /// Records, frames and bytes written; complete after `close`.
+    public var statistics: Statistics { encoder.statistics }
+    public var recordsWritten: Int { statistics.records }
+    public var compressedBytes: Int { statistics.compressedBytes }
+    public var uncompressedBytes: Int { statistics.uncompressedBytes }
+    public var frames: Int { statistics.frames }
+
+    private func handOff(_ marker: Work?, wait: Bool) {
+        condition.lock()
+        while queue.count >= options.queuedBatchLimit { condition.wait() }
+        if !pending.isEmpty {
+            queue.append(.events(pending))
+            handedOff += 1
+            pending.removeAll(keepingCapacity: true)
+        }
+        if let marker {
+            queue.append(marker)
+            handedOff += 1
+        }
+        condition.broadcast()
+        if wait { while completed < handedOff { condition.wait() } }
+        condition.unlock()
+    }
+
+    private func encodeLoop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty { condition.wait() }
+            let work = queue.removeFirst()
+            condition.broadcast()
+            condition.unlock()
+            switch work {
+            case .events(let events): for e in events { encoder.encode(e) }
+            case .endFrame: encoder.writeFrame()
+            case .finish: encoder.writeFrame()
             }
+            condition.lock()
+            completed += 1
+            condition.broadcast()
+            condition.unlock()
+            if case .finish = work { return }
         }
-        do throws(TraceError) {
-            guard LZ4F_isError(n) == 0 else { throw .io("lz4 compression failed: \(String(cString: LZ4F_getErrorName(n)))") }
-            try file.write(compressed, count: n)
-            try file.flush()
-        } catch {
-            failure = error
-        }
-        uncompressedBytes += batch.bytes.count
-        compressedBytes += n
-        frames += 1
-        batch.bytes.removeAll(keepingCapacity: true)
-        batchRecords = 0
-        batchStart = nil
     }
 }

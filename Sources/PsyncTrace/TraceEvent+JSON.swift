@@ -10,7 +10,7 @@ extension TraceEvent {
         w.ascii("{\"t\":")
         w.number(time)
         w.ascii(",\"kind\":")
-        w.string(kind.name)
+        if case .other(let name, _) = kind { w.string(name) } else { w.ascii("\""); w.ascii(kind.staticName); w.ascii("\"") }
         if let host {
             w.ascii(",\"host\":")
             w.number(UInt64(host.rawValue))
@@ -59,20 +59,20 @@ extension TraceEvent {
             w.hosts("side", side)
         case .other(_, let fields):
             for (k, v) in fields where k != "t" && k != "kind" && k != "host" {
-                w.bytes.append(UInt8(ascii: ","))
+                w.append(UInt8(ascii: ","))
                 w.string(k)
-                w.bytes.append(UInt8(ascii: ":"))
+                w.append(UInt8(ascii: ":"))
                 w.value(v)
             }
         }
-        w.bytes.append(UInt8(ascii: "}"))
+        w.append(UInt8(ascii: "}"))
     }
 
     /// The event as one line of JSON (without the newline).
     public var jsonLine: String {
         var w = JSONWriter()
         write(to: &w)
-        return String(decoding: w.bytes, as: UTF8.self)
+        return w.text
     }
 
     /// Decodes a record. Unknown kinds become `.other`; a known kind with a missing or
@@ -131,7 +131,7 @@ extension TraceHeader {
         if let conversation { w.cid(conversation) }
         w.ascii(",\"filters\":"); w.value(.array(filters.map { .string($0) }))
         w.ascii(",\"run\":"); w.value(run)
-        w.bytes.append(UInt8(ascii: "}"))
+        w.append(UInt8(ascii: "}"))
     }
 
     init(_ r: FieldReader) throws(TraceFormatError) {
@@ -227,52 +227,52 @@ struct FieldReader {
 
 extension JSONWriter {
     mutating func cid(_ c: ConversationID) { ascii(",\"cid\":"); number(c.rawValue) }
-    mutating func flag(_ key: StaticString, _ b: Bool) { bytes.append(UInt8(ascii: ",")); self.key(key); ascii(b ? "true" : "false") }
-    mutating func count(_ key: StaticString, _ n: Int) { bytes.append(UInt8(ascii: ",")); self.key(key); number(UInt64(max(0, n))) }
-    mutating func host(_ key: StaticString, _ h: HostID) { bytes.append(UInt8(ascii: ",")); self.key(key); number(UInt64(h.rawValue)) }
+    mutating func flag(_ key: StaticString, _ b: Bool) { append(UInt8(ascii: ",")); self.key(key); ascii(b ? "true" : "false") }
+    mutating func count(_ key: StaticString, _ n: Int) { append(UInt8(ascii: ",")); self.key(key); number(UInt64(max(0, n))) }
+    mutating func host(_ key: StaticString, _ h: HostID) { append(UInt8(ascii: ",")); self.key(key); number(UInt64(h.rawValue)) }
     mutating func hosts(_ key: StaticString, _ hs: [HostID]) {
-        bytes.append(UInt8(ascii: ",")); self.key(key)
-        bytes.append(UInt8(ascii: "["))
-        for (i, h) in hs.enumerated() { if i > 0 { bytes.append(UInt8(ascii: ",")) }; number(UInt64(h.rawValue)) }
-        bytes.append(UInt8(ascii: "]"))
+        append(UInt8(ascii: ",")); self.key(key)
+        append(UInt8(ascii: "["))
+        for (i, h) in hs.enumerated() { if i > 0 { append(UInt8(ascii: ",")) }; number(UInt64(h.rawValue)) }
+        append(UInt8(ascii: "]"))
     }
     /// A message id as its paper-style label, written without building a String.
     mutating func midLabel(_ m: MessageID) {
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         if m.sender < 26 {
-            bytes.append(UInt8(ascii: "a") + UInt8(m.sender))
+            append(UInt8(ascii: "a") + UInt8(m.sender))
         } else {
-            bytes.append(UInt8(ascii: "p")); number(UInt64(m.sender)); bytes.append(UInt8(ascii: ":"))
+            append(UInt8(ascii: "p")); number(UInt64(m.sender)); append(UInt8(ascii: ":"))
         }
         number(UInt64(m.sequence))
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
     }
-    mutating func mid(_ key: StaticString, _ m: MessageID) { bytes.append(UInt8(ascii: ",")); self.key(key); midLabel(m) }
+    mutating func mid(_ key: StaticString, _ m: MessageID) { append(UInt8(ascii: ",")); self.key(key); midLabel(m) }
     mutating func mids(_ key: StaticString, _ ms: [MessageID]) {
-        bytes.append(UInt8(ascii: ",")); self.key(key)
-        bytes.append(UInt8(ascii: "["))
-        for (i, m) in ms.enumerated() { if i > 0 { bytes.append(UInt8(ascii: ",")) }; midLabel(m) }
-        bytes.append(UInt8(ascii: "]"))
+        append(UInt8(ascii: ",")); self.key(key)
+        append(UInt8(ascii: "["))
+        for (i, m) in ms.enumerated() { if i > 0 { append(UInt8(ascii: ",")) }; midLabel(m) }
+        append(UInt8(ascii: "]"))
     }
     mutating func participantLabel(_ p: ParticipantID) {
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: "p"))
+        append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "p"))
         number(UInt64(p.host.rawValue))
-        if p.local != 0 { bytes.append(UInt8(ascii: ".")); number(UInt64(p.local)) }
-        bytes.append(UInt8(ascii: "\""))
+        if p.local != 0 { append(UInt8(ascii: ".")); number(UInt64(p.local)) }
+        append(UInt8(ascii: "\""))
     }
-    mutating func participant(_ key: StaticString, _ p: ParticipantID) { bytes.append(UInt8(ascii: ",")); self.key(key); participantLabel(p) }
+    mutating func participant(_ key: StaticString, _ p: ParticipantID) { append(UInt8(ascii: ",")); self.key(key); participantLabel(p) }
     mutating func participants(_ key: StaticString, _ ps: [ParticipantID]) {
-        bytes.append(UInt8(ascii: ",")); self.key(key)
-        bytes.append(UInt8(ascii: "["))
-        for (i, p) in ps.enumerated() { if i > 0 { bytes.append(UInt8(ascii: ",")) }; participantLabel(p) }
-        bytes.append(UInt8(ascii: "]"))
+        append(UInt8(ascii: ",")); self.key(key)
+        append(UInt8(ascii: "["))
+        for (i, p) in ps.enumerated() { if i > 0 { append(UInt8(ascii: ",")) }; participantLabel(p) }
+        append(UInt8(ascii: "]"))
     }
     mutating func packet(_ r: PacketRecord, peerKey: StaticString) {
         ascii(",\"type\":"); string(r.type)
         cid(r.conversation)
         if let m = r.message { mid("mid", m) }
-        bytes.append(UInt8(ascii: ",")); key(peerKey); number(UInt64(r.peer.rawValue))
+        append(UInt8(ascii: ",")); key(peerKey); number(UInt64(r.peer.rawValue))
         count("bytes", r.bytes)
         if r.resent { flag("resent", true) }
     }

@@ -56,6 +56,12 @@ public struct TraceEvent: Sendable, Equatable {
         }
 
         public var name: String {
+            if case .other(let name, _) = self { return name }
+            return staticName.description
+        }
+
+        /// The record's `kind` field for the kinds this version knows (`other` has its own).
+        var staticName: StaticString {
             switch self {
             case .header: "header"
             case .open: "open"
@@ -77,7 +83,7 @@ public struct TraceEvent: Sendable, Equatable {
             case .crash: "crash"
             case .partition: "partition"
             case .heal: "heal"
-            case .other(let name, _): name
+            case .other: "other"
             }
         }
     }

@@ -26,11 +26,10 @@ struct EngineBench: ParsableCommand {
                 let conversations = max(1, work / size)
                 var best = Double.infinity
                 for _ in 0..<repeats {
-                    let clock = ContinuousClock()
-                    let elapsed = clock.measure {
+                    let elapsed = ContinuousClock().measure {
                         for c in 0..<conversations { runConversation(participants: n, messages: size, seed: UInt64(c)) }
                     }
-                    let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+                    let ns = nanoseconds(elapsed)
                     best = min(best, ns / Double(conversations * size))
                 }
                 baseline = baseline ?? best
