@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "Psync", targets: ["Psync"]),
         .library(name: "PsyncTrace", targets: ["PsyncTrace"]),
+        .library(name: "PsyncFilters", targets: ["PsyncFilters"]),
         .library(name: "PsyncSimulator", targets: ["PsyncSimulator"]),
         .executable(name: "psync", targets: ["psync"]),
     ],
@@ -20,16 +21,18 @@ let package = Package(
         // liblz4 through the system's package (`apt-get install liblz4-dev`), for trace files.
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .target(name: "PsyncTrace", dependencies: ["Psync", "CLZ4"]),
-        .target(name: "PsyncSimulator", dependencies: ["Psync", "PsyncTrace"]),
+        .target(name: "PsyncFilters", dependencies: ["Psync", "PsyncTrace"]),
+        .target(name: "PsyncSimulator", dependencies: ["Psync", "PsyncTrace", "PsyncFilters"]),
         .executableTarget(
             name: "psync",
             dependencies: [
-                "Psync", "PsyncTrace", "PsyncSimulator",
+                "Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "PsyncTests", dependencies: ["Psync", "PsyncSimulator"]),
         .testTarget(name: "PsyncTraceTests", dependencies: ["Psync", "PsyncTrace", "PsyncSimulator"]),
+        .testTarget(name: "PsyncFiltersTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator"]),
         .testTarget(name: "PsyncSimulatorTests", dependencies: ["Psync", "PsyncSimulator"]),
     ],
     swiftLanguageModes: [.v6]

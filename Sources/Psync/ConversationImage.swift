@@ -81,18 +81,21 @@ struct ConversationImage {
         return true
     }
 
+    /// The participants other than `mid`'s sender whose newest message in the view follows
+    /// `mid` (all participants, masked or not). O(participants).
+    func followers(of mid: MessageID, slot: Int) -> [ParticipantIndex] {
+        let view = views[slot]
+        guard view.contains(mid) else { return [] }
+        let s = mid.senderIndex
+        return (0..<participantCount).filter { q in
+            q != s && view.seen[q] > 0 && graph.clock(graph.node(q, view.seen[q]), s) >= mid.sequence
+        }
+    }
+
     /// The largest n for which `mid` is n-stable in the view: one plus the number of
     /// participants other than the sender with a message in the view that follows it (3.2.3).
     func stability(of mid: MessageID, slot: Int) -> Int {
-        let view = views[slot]
-        guard view.contains(mid) else { return 0 }
-        let s = mid.senderIndex
-        var n = 1
-        for q in 0..<participantCount where q != s {
-            let newest = view.seen[q]
-            if newest > 0, graph.clock(graph.node(q, newest), s) >= mid.sequence { n += 1 }
-        }
-        return n
+        views[slot].contains(mid) ? 1 + followers(of: mid, slot: slot).count : 0
     }
 
     /// The data packet that carries the message at node `n`: an SC for the root, else an AN.

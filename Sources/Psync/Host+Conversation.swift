@@ -195,6 +195,28 @@ extension Host {
         return image.stability(of: mid, slot: slot)
     }
 
+    /// The participants other than `mid`'s sender that have a message in `pid`'s view following
+    /// `mid`: the acknowledgements the view holds. `stable` asks whether these are all of P
+    /// (masked), `nStable` counts them; filters use it for stability over a set of their own
+    /// (membership). O(participants).
+    public func followers(_ mid: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> [ParticipantIndex] {
+        let (image, slot) = try inspect(cid, pid)
+        return image.followers(of: mid, slot: slot)
+    }
+
+    /// Whether `mid` is in `pid`'s view (sent or received by it). O(1).
+    public func contains(_ mid: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> Bool {
+        let (image, slot) = try inspect(cid, pid)
+        return image.views[slot].contains(mid)
+    }
+
+    /// The payload of a message in `pid`'s view.
+    public func payload(_ mid: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> [UInt8] {
+        let (image, slot) = try inspect(cid, pid)
+        guard image.views[slot].contains(mid), let n = image.graph.index(of: mid) else { throw .notInView(mid) }
+        return image.graph.payloads[Int(n)]
+    }
+
     /// Section 5.1 `get_cid` is the handle itself here; `getMids` maps nodes to ids, which are
     /// the same values: kept so checkpointing code reads like the paper.
     public func getMids(_ nodes: [MessageID]) -> [MessageID] { nodes }

@@ -1,4 +1,5 @@
 import Psync
+import PsyncFilters
 
 /// The state of the scripted application on one simulated participant (see `Workload`).
 struct ScriptedParticipant {
@@ -6,6 +7,9 @@ struct ScriptedParticipant {
     let pid: ParticipantID
     var rng: SplitMix64
     var conversation: ConversationID?
+    /// The filter stack the application uses, if the configuration names filters.
+    var stack: FilterStack?
+    var stackTimer: UInt64?
     var dataSent = 0
     var acksSent = 0
     var lastSent: MessageID?
@@ -13,6 +17,7 @@ struct ScriptedParticipant {
     var settleGeneration = 0
     /// Messages sent or received, in order: the participant's view as the application saw it.
     var history: [MessageID] = []
+    var historyTimes: [UInt64] = []
     var historySet: Set<MessageID> = []
     var received: [MessageID] = []
 }
@@ -24,17 +29,17 @@ extension Simulator {
         let host = hosts[i]
         if i == 0 {
             let cid = try! host.activeOpen(config.participantIDs, as: pid, conversation: config.conversation)
-            apps[i].conversation = cid
-            sendMessage(i, .data)
-            afterOpen(i)
+            opened(i, cid, sendFirst: true)
         } else if let cid = host.passiveOpen(pid, now: Instant(nanoseconds: now)) {
             opened(i, cid)
         }
         apply(host.takeEffects(), host: host.id)
     }
 
-    func opened(_ i: Int, _ cid: ConversationID) {
+    func opened(_ i: Int, _ cid: ConversationID, sendFirst: Bool = false) {
         apps[i].conversation = cid
+        if !config.filters.isEmpty { openStack(i, cid) }
+        if sendFirst { sendMessage(i, .data) }
         afterOpen(i)
         receiveAll(i)
     }
@@ -58,46 +63,76 @@ extension Simulator {
         afterOpen(i)
     }
 
-    /// Receives every outstanding message, then replies or acknowledges, and waits again.
+    /// Takes in what is available (from Psync, or from the filter stack's top), then replies or
+    /// acknowledges, and waits again.
     func receiveAll(_ i: Int) {
         guard let cid = apps[i].conversation else { return }
         let host = hosts[i]
         let pid = apps[i].pid
-        var receivedData = false
-        while let (mid, payload) = try! host.receive(cid, as: pid) {
-            record(i, mid)
-            apps[i].received.append(mid)
-            if payload.first == Workload.PayloadKind.data.rawValue { receivedData = true }
-        }
-        if receivedData {
-            let budgetLeft = apps[i].dataSent < config.workload.messagesPerParticipant
-            if budgetLeft && apps[i].rng.nextUnit() < config.workload.replyProbability {
-                sendMessage(i, .data)
-                if apps[i].dataSent == config.workload.messagesPerParticipant { startSettling(i) }
-            } else if !budgetLeft && config.workload.acknowledges {
-                sendMessage(i, .ack)
-                startSettling(i)
+        if let stack = apps[i].stack {
+            stack.drain(now: Instant(nanoseconds: now)) { delivered in
+                respond(i, receivedData: delivered.contains {
+                    if case .application(let payload) = $0.content { payload.first == Workload.PayloadKind.data.rawValue } else { false }
+                })
             }
+            afterStack(i)
+        } else {
+            var receivedData = false
+            while let (mid, payload) = try! host.receive(cid, as: pid) {
+                record(i, mid)
+                apps[i].received.append(mid)
+                receivedAt[i][mid] = now
+                if payload.first == Workload.PayloadKind.data.rawValue { receivedData = true }
+            }
+            respond(i, receivedData: receivedData)
         }
         _ = try! host.waitForMessage(cid, as: pid, now: Instant(nanoseconds: now))
         apply(host.takeEffects(), host: host.id)
+    }
+
+    /// The application's answer to received data: a reply (while it has budget), or an
+    /// acknowledgement (Figure 8) once its budget is spent.
+    func respond(_ i: Int, receivedData: Bool) {
+        guard receivedData else { return }
+        let budgetLeft = apps[i].dataSent < config.workload.messagesPerParticipant
+        if budgetLeft && apps[i].rng.nextUnit() < config.workload.replyProbability {
+            sendMessage(i, .data)
+        } else if !budgetLeft && config.workload.acknowledges {
+            sendMessage(i, .ack)
+        }
     }
 
     func sendMessage(_ i: Int, _ kind: Workload.PayloadKind) {
         guard let cid = apps[i].conversation else { return }
         let number = kind == .data ? apps[i].dataSent : apps[i].acksSent
         let payload = config.workload.payload(kind, participant: i, number: number)
+        if kind == .data { apps[i].dataSent += 1 } else { apps[i].acksSent += 1 }
+        if let stack = apps[i].stack {
+            // The stack reports the message (if a filter lets it through) as own view growth.
+            stack.send(payload, now: Instant(nanoseconds: now))
+            afterStack(i)
+            return
+        }
         let mid = try! hosts[i].send(payload, in: cid, as: apps[i].pid, now: Instant(nanoseconds: now))
+        sent(i, mid)
+        apply(hosts[i].takeEffects(), host: hosts[i].id)
+    }
+
+    /// Bookkeeping of a message participant i sent: the reference context, the time.
+    func sent(_ i: Int, _ mid: MessageID) {
         if config.recordsHistory { contexts[mid] = apps[i].historySet }
+        sentAt[mid] = now
         record(i, mid)
         apps[i].lastSent = mid
-        if kind == .data { apps[i].dataSent += 1 } else { apps[i].acksSent += 1 }
-        apply(hosts[i].takeEffects(), host: hosts[i].id)
+        // Whatever this participant sends last (data, an acknowledgement, a filter's control
+        // message) is what the last-ACK work-around must watch.
+        if apps[i].dataSent >= config.workload.messagesPerParticipant { startSettling(i) }
     }
 
     func record(_ i: Int, _ mid: MessageID) {
         guard config.recordsHistory else { return }
         apps[i].history.append(mid)
+        apps[i].historyTimes.append(now)
         apps[i].historySet.insert(mid)
     }
 

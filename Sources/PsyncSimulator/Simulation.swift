@@ -1,4 +1,5 @@
 import Psync
+import PsyncFilters
 import PsyncTrace
 
 /// Everything that determines a simulated run. Same configuration, same run, byte for byte.
@@ -14,11 +15,15 @@ public struct SimulationConfig: Codable, Sendable, Equatable {
     public var timeLimitNanoseconds: UInt64
     /// Keep each participant's history for the checkers (memory grows with messages squared).
     public var recordsHistory: Bool
+    /// The filter stack every participant's application uses, bottom first (`FilterRegistry`
+    /// names, such as ["waves"] or ["waves", "membership"]); empty: the application receives
+    /// straight from Psync.
+    public var filters: [String]
 
     public init(seed: UInt64 = 1, participants: Int = 3, workload: Workload = Workload(),
                 network: NetworkModel = NetworkModel(), faults: FaultSchedule = FaultSchedule(),
                 host: HostConfig = HostConfig(), timeLimitNanoseconds: UInt64 = 3_600_000_000_000,
-                recordsHistory: Bool = true) {
+                recordsHistory: Bool = true, filters: [String] = []) {
         self.seed = seed
         self.participants = participants
         self.workload = workload
@@ -27,6 +32,7 @@ public struct SimulationConfig: Codable, Sendable, Equatable {
         self.host = host
         self.timeLimitNanoseconds = timeLimitNanoseconds
         self.recordsHistory = recordsHistory
+        self.filters = filters
     }
 
     /// A simulation runs one conversation; its id is fixed so traces of different seeds line up.
@@ -59,6 +65,7 @@ public final class Simulator {
         case send(Int)
         case settle(Int, generation: Int)
         case crash(HostID)
+        case filterTimer(Int, deadline: UInt64)
         /// Only scheduled when tracing, to record partitions starting and healing.
         case partition(Int, healing: Bool)
     }
@@ -72,11 +79,20 @@ public final class Simulator {
     var lastActivity: UInt64 = 0
     /// Reference model: for each message, the set of messages in its sender's view when sent.
     public internal(set) var contexts: [MessageID: Set<MessageID>] = [:]
+    /// When each message was sent, and received by each participant.
+    var sentAt: [MessageID: UInt64] = [:]
+    var receivedAt: [[MessageID: UInt64]]
+    /// Messages that carry application data (not filter control).
+    var applicationMessages: Set<MessageID> = []
+    /// Per filter of the stack, per participant: deliveries in order.
+    var filterDeliveries: [[[FilterDelivery]]]
 
     public init(_ config: SimulationConfig, trace: TraceSink? = nil) {
         precondition(config.participants >= 1, "a conversation needs at least one participant")
         self.config = config
         self.trace = trace
+        receivedAt = Array(repeating: [:], count: config.participants)
+        filterDeliveries = Array(repeating: Array(repeating: [], count: config.participants), count: config.filters.count)
         var hostConfig = config.host
         hostConfig.reportsEvents = trace != nil
         var root = SplitMix64(seed: config.seed)
@@ -132,6 +148,10 @@ public final class Simulator {
             guard !crashed.contains(hosts[i].id), apps[i].settleGeneration == generation else { return }
             lastActivity = now
             settle(i)
+        case .filterTimer(let i, let deadline):
+            guard !crashed.contains(hosts[i].id) else { return }
+            lastActivity = now
+            filterTimer(i, deadline: deadline)
         case .crash(let host):
             crashed.insert(host)
             lastActivity = now

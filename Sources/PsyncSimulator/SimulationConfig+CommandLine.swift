@@ -20,6 +20,7 @@ extension SimulationConfig {
                     "--settle-attempts", "\(w.settleAttempts)"]
         if !w.acknowledges { args.append("--no-acks") }
         if !recordsHistory { args.append("--no-check") }
+        if !filters.isEmpty { args += ["--filter", filters.joined(separator: ",")] }
         for p in faults.partitions {
             args += ["--partition", "\(p.side.map(String.init).joined(separator: ","))@\(formatDuration(p.startNanoseconds))-\(formatDuration(p.healNanoseconds))"]
         }

@@ -1,4 +1,5 @@
 import Psync
+import PsyncFilters
 
 /// What a simulated run produced: the final images, the participants' histories, counters, and
 /// the reference context of every message (for the checkers).
@@ -13,9 +14,18 @@ public struct SimulationResult: Sendable {
     /// Per participant: messages received, in order; and sent or received, in order.
     public var received: [[MessageID]]
     public var histories: [[MessageID]]
+    public var historyTimes: [[UInt64]]
     public var contexts: [MessageID: Set<MessageID>]
     public var dataSent: Int
     public var acksSent: Int
+    /// When each message was sent, and when each participant received it from Psync.
+    public var sentAt: [MessageID: UInt64]
+    public var receivedAt: [[MessageID: UInt64]]
+    /// The stack's filters (bottom first), and per filter, per participant, their deliveries.
+    public var filters: [String]
+    public var filterDeliveries: [[[FilterDelivery]]]
+    /// The messages that carry application data (with filters, the others are control).
+    public var applicationMessages: Set<MessageID>
 
     /// Whether every running host's image holds the same set of messages.
     public var converged: Bool {
@@ -45,7 +55,9 @@ extension Simulator {
         return SimulationResult(
             config: config, quiescenceNanoseconds: lastActivity, network: network,
             hostCounters: hosts.map(\.counters), crashed: crashed, images: images,
-            received: apps.map(\.received), histories: apps.map(\.history), contexts: contexts,
-            dataSent: apps.reduce(0) { $0 + $1.dataSent }, acksSent: apps.reduce(0) { $0 + $1.acksSent })
+            received: apps.map(\.received), histories: apps.map(\.history), historyTimes: apps.map(\.historyTimes), contexts: contexts,
+            dataSent: apps.reduce(0) { $0 + $1.dataSent }, acksSent: apps.reduce(0) { $0 + $1.acksSent },
+            sentAt: sentAt, receivedAt: receivedAt, filters: config.filters, filterDeliveries: filterDeliveries,
+            applicationMessages: applicationMessages)
     }
 }

@@ -19,7 +19,55 @@ public struct SimulationSummary {
             "images:               \(images.map(String.init).joined(separator: ", ")) messages; converged: \(r.converged ? "yes" : "NO")",
         ]
         if !r.crashed.isEmpty { lines.append("crashed hosts:        \(r.crashed.sorted().map(\.description).joined(separator: ", "))") }
+        if !r.filters.isEmpty {
+            lines.append("latency, send to:     count      median         p99         max")
+            lines.append(row("psync receive", r.receiveLatencies))
+            for (f, name) in r.filters.enumerated() { lines.append(row("\(name) deliver", r.deliveryLatencies(filter: f))) }
+        }
         return lines.joined(separator: "\n")
+    }
+
+    func row(_ label: String, _ latencies: [UInt64]) -> String {
+        let p = Percentiles(latencies)
+        return pad(label, 20) + pad("\(latencies.count)", 8) + pad(formatMilliseconds(p.median), 12)
+            + pad(formatMilliseconds(p.p99), 12) + pad(formatMilliseconds(p.max), 12)
+    }
+
+    func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s + " " : (width > 12 ? s + String(repeating: " ", count: width - s.count) : String(repeating: " ", count: width - s.count) + s)
+    }
+}
+
+/// Nearest-rank percentiles of a sample (exact, by sorting: the simulator's samples are small).
+public struct Percentiles: Equatable {
+    public var median: UInt64 = 0
+    public var p99: UInt64 = 0
+    public var max: UInt64 = 0
+
+    public init(_ values: [UInt64]) {
+        guard !values.isEmpty else { return }
+        let sorted = values.sorted()
+        func rank(_ q: Double) -> UInt64 { sorted[Swift.max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1)] }
+        median = rank(0.5)
+        p99 = rank(0.99)
+        max = sorted.last!
+    }
+}
+
+extension SimulationResult {
+    /// Send-to-receive times of every Psync receive (own messages are never received).
+    public var receiveLatencies: [UInt64] {
+        receivedAt.flatMap { $0.compactMap { m, t in sentAt[m].map { t - $0 } } }
+    }
+
+    /// Send-to-deliver times of the application messages filter `f` delivered, at every participant.
+    public func deliveryLatencies(filter f: Int) -> [UInt64] {
+        filterDeliveries[f].flatMap { deliveries in
+            deliveries.compactMap { d in
+                guard case .application = d.content, let sent = sentAt[d.message] else { return nil }
+                return d.time - sent
+            }
+        }
     }
 }
 

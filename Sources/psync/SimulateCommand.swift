@@ -1,5 +1,6 @@
 import ArgumentParser
 import Psync
+import PsyncFilters
 import PsyncSimulator
 import PsyncTrace
 
@@ -34,6 +35,7 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .customLong("no-acks"), help: "Do not acknowledge data after the budget is spent.") var noAcks = false
     @Flag(name: .customLong("no-check"), help: "Skip the checkers (they keep every participant's history).") var noCheck = false
     @Option(help: "Write the run's trace here (LZ4 frames of JSON Lines; see Traces/FORMAT.md).") var trace: String?
+    @Option(help: "The application's ordering filter stack, bottom first: NAME[,NAME...] (see 'psync filters').") var filter: String?
 
     func validate() throws {
         guard participants >= 1 && participants <= 1024 else { throw ValidationError("--participants must be 1...1024") }
@@ -46,7 +48,13 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("--partition names a host outside 0..<\(participants)")
         }
         for c in crash where c.host >= participants { throw ValidationError("--crash names a host outside 0..<\(participants)") }
+        for name in filterNames {
+            do { _ = try FilterRegistry.make(name) } catch { throw ValidationError(error.description) }
+        }
+        guard Set(filterNames).count == filterNames.count else { throw ValidationError("--filter names a filter twice") }
     }
+
+    var filterNames: [String] { filter.map { $0.split(separator: ",").map(String.init) } ?? [] }
 
     var config: SimulationConfig {
         SimulationConfig(
@@ -57,7 +65,7 @@ struct SimulateCommand: ParsableCommand {
             network: NetworkModel(link: LinkModel(delay: delay, lossProbability: loss, duplicateProbability: duplicate,
                                                   reorderProbability: reorder, reorderDelayMaxNanoseconds: reorderDelay)),
             faults: FaultSchedule(partitions: partition, crashes: crash),
-            recordsHistory: !noCheck)
+            recordsHistory: !noCheck, filters: filterNames)
     }
 
     func run() throws {
@@ -69,9 +77,9 @@ struct SimulateCommand: ParsableCommand {
             print("trace:                \(trace): \(writer.recordsWritten) records, \(writer.compressedBytes) bytes in \(writer.frames) frames (\(writer.uncompressedBytes) uncompressed)")
         }
         guard !noCheck else { return }
-        let violations = Checker.check(result)
+        let violations = Checker.check(result) + FilterChecker.check(result)
         if violations.isEmpty {
-            print("checks: images converge, receive order respects context, graphs are transitive reductions: ok")
+            print("checks: images converge, receive order respects context, graphs are transitive reductions\(filterNames.isEmpty ? "" : ", filters keep their promises"): ok")
         } else {
             for v in violations.prefix(20) { print("violation: \(v)") }
             print("seed \(seed) failed; reproduce with: \(config.reproductionCommand)")

@@ -1,0 +1,177 @@
+import Psync
+import PsyncTrace
+
+/// A stack of ordering filters over one participant's view, like a protocol stack: the lowest
+/// filter takes the view's receive order, each filter delivers to the one above, the top one to
+/// the application (Section 4). The application sends through the top filter.
+///
+/// The shell (simulator, UDP runtime, replay) calls `drain` when the host reports messages
+/// available, `send` for the application, and `fireTimers` at `nextTimerDeadline`; it carries
+/// out the host effects the stack leaves with `takeHostEffects`.
+public final class FilterStack {
+    public let filters: [OrderingFilter]
+    public let context: FilterContext
+    public let trace: TraceSink?
+    /// Called for every delivery of every filter: (filter position in the stack, message,
+    /// delivery position of that filter starting at 1).
+    public var onDeliver: ((Int, FilterMessage, Int) -> Void)?
+    /// Called for every message entering the view (received, or sent by this participant).
+    public var onViewGrew: ((FilterMessage) -> Void)?
+
+    private var positions: [Int]
+    private var applicationDeliveries: [FilterMessage] = []
+    private var arrived: [FilterMessage] = []
+    /// Whether this participant sent anything since its last receive.
+    private var sentSinceReceive = false
+    private var hostEffects: [HostEffect] = []
+    private var timers: [(deadline: Instant, filter: Int, token: Int)] = []
+    private var pumping = false
+
+    /// Opens the stack on an open conversation of `participant` on `host`. `filters` is bottom first.
+    public init(_ filters: [OrderingFilter], host: Host, conversation: ConversationID, participant: ParticipantID,
+                now: Instant, trace: TraceSink? = nil) throws(PsyncError) {
+        precondition(!filters.isEmpty, "a filter stack needs at least one filter")
+        precondition(Set(filters.map(\.name)).count == filters.count, "a filter appears twice in one stack")
+        self.filters = filters
+        self.trace = trace
+        positions = Array(repeating: 0, count: filters.count)
+        context = try FilterContext(host: host, conversation: conversation, participant: participant, now: now)
+        context.stack = self
+    }
+
+    /// Starts the filters (bottom first) and takes in what the view already holds.
+    public func start(now: Instant, respond: ([FilterMessage]) -> Void = { _ in }) {
+        context.now = now
+        for f in filters { f.start(context) }
+        drain(now: now, respond: respond)
+    }
+
+    /// Receives every outstanding message from Psync, runs the filters, and hands what the top
+    /// filter delivered to `respond`, where the application may send in reply. Then the batch
+    /// ends (Figure 8's loop): filters learn whether anything was sent after these receives.
+    public func drain(now: Instant, respond: ([FilterMessage]) -> Void = { _ in }) {
+        context.now = now
+        var received: [FilterMessage] = []
+        while let (mid, payload) = try? context.host.receive(context.conversation, as: context.participant) {
+            let m = FilterMessage(id: mid, sender: context.sender(mid), content: FilterMessage.unframe(payload))
+            arrived.append(m)
+            received.append(m)
+        }
+        if !received.isEmpty { sentSinceReceive = false }
+        drainHostEffects()
+        pump()
+        respond(takeApplicationDeliveries())
+        guard !received.isEmpty else { return }
+        for f in filters { f.batchEnded(received: received, sentSomething: sentSinceReceive, context) }
+        pump()
+    }
+
+    /// The application sends `payload` through the top filter. False if a filter refused it.
+    @discardableResult
+    public func send(_ payload: [UInt8], now: Instant) -> Bool {
+        context.now = now
+        let accepted = filters.last!.send(payload, context)
+        pump()
+        return accepted
+    }
+
+    /// Fires the timers that are due; returns what reached the application.
+    public func fireTimers(now: Instant) -> [FilterMessage] {
+        context.now = now
+        while let i = timers.indices.filter({ timers[$0].deadline <= now }).min(by: { timers[$0].deadline < timers[$1].deadline }) {
+            let t = timers.remove(at: i)
+            filters[t.filter].timerFired(t.token, context)
+            pump()
+        }
+        return takeApplicationDeliveries()
+    }
+
+    public var nextTimerDeadline: Instant? { timers.map(\.deadline).min() }
+
+    /// Host effects produced by the stack's sends and receives (packets to transmit, timers).
+    public func takeHostEffects() -> [HostEffect] {
+        drainHostEffects()
+        defer { hostEffects.removeAll() }
+        return hostEffects
+    }
+
+    public func takeApplicationDeliveries() -> [FilterMessage] {
+        defer { applicationDeliveries.removeAll() }
+        return applicationDeliveries
+    }
+
+    // MARK: Routing (called through FilterContext)
+
+    func deliver(_ m: FilterMessage, from filter: OrderingFilter) {
+        let i = index(of: filter)
+        positions[i] += 1
+        onDeliver?(i, m, positions[i])
+        record("deliver", filter: filter.name, [("mid", .string(m.id.description)), ("position", .uint(UInt64(positions[i])))])
+        if i + 1 < filters.count {
+            if !isConsumedBelow(m, filters[i + 1]) { filters[i + 1].input(m, context) }
+        } else if m.isApplication {
+            applicationDeliveries.append(m)
+        }
+    }
+
+    func send(_ payload: [UInt8], below filter: OrderingFilter) -> Bool {
+        let i = index(of: filter)
+        if i > 0 { return filters[i - 1].send(payload, context) }
+        return sendToPsync(.application(payload)) != nil
+    }
+
+    func sendToPsync(_ content: FilterMessage.Content) -> MessageID? {
+        guard let mid = try? context.host.send(FilterMessage.frame(content), in: context.conversation,
+                                               as: context.participant, now: context.now) else { return nil }
+        drainHostEffects()
+        sentSinceReceive = true
+        arrived.append(FilterMessage(id: mid, sender: context.participant, content: content))
+        return mid
+    }
+
+    func isConsumedBelow(_ m: FilterMessage, _ filter: OrderingFilter) -> Bool {
+        guard case .control(let name, _) = m.content else { return false }
+        let i = index(of: filter)
+        return filters[..<i].contains { $0.name == name }
+    }
+
+    func setTimer(_ deadline: Instant, token: Int, for filter: OrderingFilter) {
+        timers.append((deadline, index(of: filter), token))
+    }
+
+    func record(_ kind: String, filter: String, _ fields: @autoclosure () -> [(String, JSONValue)]) {
+        guard let trace else { return }
+        let base: [(String, JSONValue)] = [("cid", .uint(context.conversation.rawValue)), ("p", .string(context.participant.description)),
+                                           ("filter", .string(filter))]
+        trace.record(TraceEvent(time: context.now.nanoseconds, host: context.participant.host, .other(name: kind, fields: base + fields())))
+    }
+
+    func drainHostEffects() { context.host.drainEffects(into: &hostEffects) }
+
+    /// Feeds messages that entered the view to every filter, then lets the filters deliver,
+    /// bottom up, until nothing moves. Re-entrant calls (a filter sending while being fed) only
+    /// queue work for the loop already running.
+    private func pump() {
+        guard !pumping else { return }
+        pumping = true
+        defer { pumping = false }
+        var moved = true
+        while moved {
+            moved = false
+            while !arrived.isEmpty {
+                let m = arrived.removeFirst()
+                moved = true
+                onViewGrew?(m)
+                for f in filters { f.viewGrew(m, context) }
+                if !isConsumedBelow(m, filters[0]) { filters[0].input(m, context) }
+            }
+            let before = positions
+            for f in filters { f.update(context) }
+            if positions != before || !arrived.isEmpty { moved = true }
+        }
+    }
+
+    private func index(of filter: OrderingFilter) -> Int {
+        filters.firstIndex { $0 === filter }!
+    }
+}

@@ -1,0 +1,79 @@
+import Psync
+import PsyncTrace
+
+/// Total order by waves: the ordered broadcast of Section 4.2 (Figure 8).
+///
+/// The view is split into a committed part and an uncommitted part. A wave is the set of roots
+/// of the uncommitted part: messages sent "at the same logical time". Because "a single stable
+/// message in a given wave implies that all possible members of the wave are contained in the
+/// participant's view", the wave is committed as soon as one of its messages is stable, sorted
+/// deterministically (by sender position), and delivered; the next wave follows. Every
+/// participant runs the same sort on the same waves, so all deliver the same sequence. Local
+/// messages are included; ACKs (Figure 8) are ordered but not delivered.
+///
+/// The committed part is down-closed and a sender's messages form a chain, so it is one number
+/// per sender, and a wave has at most one message per sender: (s, committed[s] + 1) when that
+/// message is in the view with all its predecessors committed. Finding a wave is O(participants
+/// x in-degree). Stability is over `context.agreed`, so a membership filter above can remove a
+/// failed participant (Section 3.2.4).
+public final class WavesFilter: OrderingFilter {
+    public let name: String
+    public let guarantees: Set<FilterGuarantee> = [.causal, .totalOrder]
+    private var committed: [UInt32] = []
+    private var queue: [FilterMessage] = []
+    private var inputs: Set<MessageID> = []
+    public private(set) var wavesCommitted = 0
+
+    public init(name: String = "waves") { self.name = name }
+
+    public func start(_ context: FilterContext) {
+        committed = Array(repeating: 0, count: context.participants.count)
+    }
+
+    public func input(_ message: FilterMessage, _ context: FilterContext) { inputs.insert(message.id) }
+
+    public func update(_ context: FilterContext) {
+        while let wave = currentWave(context), let trigger = wave.first(where: { context.isAgreedStable($0) }) {
+            wavesCommitted += 1
+            for m in wave { committed[m.senderIndex] = m.sequence }
+            context.record("wave", from: self, [("wave", .uint(UInt64(wavesCommitted))),
+                                                ("mids", .array(wave.map { .string($0.description) })),
+                                                ("stable", .string(trigger.description))])
+            for m in wave { if let message = context.message(m) { queue.append(message) } }
+        }
+        deliverQueued(context)
+    }
+
+    public func batchEnded(received: [FilterMessage], sentSomething: Bool, _ context: FilterContext) {
+        Acknowledgement.afterBatch(received: received, sentSomething: sentSomething, filter: self, context)
+    }
+
+    /// The roots of the uncommitted part of the view, sorted by sender; nil when empty.
+    func currentWave(_ context: FilterContext) -> [MessageID]? {
+        var wave: [MessageID] = []
+        for s in committed.indices {
+            let m = MessageID(sender: s, sequence: committed[s] + 1)
+            guard context.contains(m) else { continue }
+            if context.prev(m).allSatisfy({ $0.sequence <= committed[$0.senderIndex] }) { wave.append(m) }
+        }
+        return wave.isEmpty ? nil : wave
+    }
+
+    /// Delivers committed messages in order as the layer below hands them over; its own ACKs
+    /// and what filters below consume are skipped.
+    private func deliverQueued(_ context: FilterContext) {
+        var i = 0
+        while i < queue.count {
+            let m = queue[i]
+            if Acknowledgement.isAck(m, of: name) || context.isConsumedBelow(m, self) {
+                i += 1
+                continue
+            }
+            guard inputs.contains(m.id) else { break }
+            inputs.remove(m.id)
+            context.deliver(m, from: self)
+            i += 1
+        }
+        queue.removeFirst(i)
+    }
+}

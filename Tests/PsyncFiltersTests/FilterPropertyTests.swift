@@ -1,0 +1,44 @@
+import Testing
+import Psync
+import PsyncFilters
+import PsyncSimulator
+
+/// Every filter keeps its promises over many seeds with loss, duplication, reordering and a
+/// partition that heals (the configurations of the Psync property test, with a filter stack).
+@Suite struct FilterPropertyTests {
+    static func config(seed: UInt64, filters: [String]) -> SimulationConfig {
+        var rng = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ 17)
+        let n = 2 + Int(rng.next() % 4)
+        let link = LinkModel(
+            delay: .uniform(lowNanoseconds: 500_000, highNanoseconds: 500_000 + rng.next() % 4_000_000),
+            lossProbability: Double(rng.next() % 26) / 100,
+            duplicateProbability: Double(rng.next() % 11) / 100,
+            reorderProbability: Double(rng.next() % 21) / 100)
+        let start = rng.next() % 50_000_000
+        let side = (0..<UInt32(n)).filter { _ in rng.next() % 2 == 0 }
+        return SimulationConfig(
+            seed: seed, participants: n,
+            workload: Workload(messagesPerParticipant: 2 + Int(rng.next() % 6), meanIntervalNanoseconds: 10_000_000,
+                               replyProbability: Double(rng.next() % 41) / 100),
+            network: NetworkModel(link: link),
+            faults: FaultSchedule(partitions: [Partition(side: side.isEmpty ? [0] : side, startNanoseconds: start,
+                                                         healNanoseconds: start + 20_000_000 + rng.next() % 150_000_000)]),
+            filters: filters)
+    }
+
+    static func failures(_ filters: [String], seeds: Range<UInt64>) -> [String] {
+        seeds.compactMap { seed in
+            let config = Self.config(seed: seed, filters: filters)
+            let result = Simulator(config).run()
+            let violations = Checker.check(result) + FilterChecker.check(result)
+            guard !violations.isEmpty else { return nil }
+            return "seed \(seed): \(violations.prefix(3).map(\.description).joined(separator: "; "))\n  reproduce: \(config.reproductionCommand)"
+        }
+    }
+
+    @Test(arguments: [["causal"], ["waves"]])
+    func filtersKeepTheirPromises(filters: [String]) {
+        let failures = Self.failures(filters, seeds: 0..<150)
+        #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(5).joined(separator: "\n"))")
+    }
+}
