@@ -105,7 +105,8 @@ extension Simulator {
     func sendMessage(_ i: Int, _ kind: Workload.PayloadKind) {
         guard let cid = apps[i].conversation else { return }
         let number = kind == .data ? apps[i].dataSent : apps[i].acksSent
-        let payload = config.workload.payload(kind, participant: i, number: number)
+        let beta = kind == .data && config.workload.betaFraction > 0 && apps[i].rng.nextUnit() < config.workload.betaFraction
+        let payload = config.workload.payload(kind, participant: i, number: number, beta: beta)
         if kind == .data { apps[i].dataSent += 1 } else { apps[i].acksSent += 1 }
         if let stack = apps[i].stack {
             // The stack reports the message (if a filter lets it through) as own view growth.

@@ -19,6 +19,7 @@ extension SimulationConfig {
                     "--settle-timeout", formatDuration(w.settleTimeoutNanoseconds),
                     "--settle-attempts", "\(w.settleAttempts)"]
         if !w.acknowledges { args.append("--no-acks") }
+        if w.betaFraction > 0 { args += ["--beta", "\(w.betaFraction)"] }
         if !recordsHistory { args.append("--no-check") }
         if !filters.isEmpty { args += ["--filter", filters.joined(separator: ",")] }
         for p in faults.partitions {

@@ -9,6 +9,8 @@
 /// !snd_something && rcv_something send(ACK)"), and works around the last-ACK problem
 /// (Section 3.2.2) like `send_stable`: it resends its last message every
 /// `settleTimeoutNanoseconds` until that message is stable, at most `settleAttempts` times.
+/// Payloads: byte 0 tells data from acknowledgements, byte 1 marks the operation as commutative
+/// (`a`) or not (`b`, with probability `betaFraction`), the rest is deterministic filler.
 public struct Workload: Codable, Sendable, Equatable {
     public var messagesPerParticipant: Int
     public var meanIntervalNanoseconds: UInt64
@@ -17,10 +19,13 @@ public struct Workload: Codable, Sendable, Equatable {
     public var acknowledges: Bool
     public var settleTimeoutNanoseconds: UInt64
     public var settleAttempts: Int
+    /// Fraction of data messages marked as non-commutative operations (byte 1 of the payload is
+    /// `b`; otherwise `a`), for replicated-object filters (Section 4.3).
+    public var betaFraction: Double
 
     public init(messagesPerParticipant: Int = 10, meanIntervalNanoseconds: UInt64 = 10_000_000,
                 replyProbability: Double = 0, payloadBytes: Int = 32, acknowledges: Bool = true,
-                settleTimeoutNanoseconds: UInt64 = 200_000_000, settleAttempts: Int = 12) {
+                settleTimeoutNanoseconds: UInt64 = 200_000_000, settleAttempts: Int = 12, betaFraction: Double = 0) {
         self.messagesPerParticipant = messagesPerParticipant
         self.meanIntervalNanoseconds = meanIntervalNanoseconds
         self.replyProbability = replyProbability
@@ -28,13 +33,15 @@ public struct Workload: Codable, Sendable, Equatable {
         self.acknowledges = acknowledges
         self.settleTimeoutNanoseconds = settleTimeoutNanoseconds
         self.settleAttempts = settleAttempts
+        self.betaFraction = betaFraction
     }
 
-    /// The first payload byte tells data from acknowledgements.
+    /// The first payload byte tells data from acknowledgements; the second is the operation
+    /// kind, `a` (commutative) or `b`.
     public enum PayloadKind: UInt8 { case data = 0, ack = 1 }
 
-    func payload(_ kind: PayloadKind, participant: Int, number: Int) -> [UInt8] {
-        var bytes = [kind.rawValue]
+    func payload(_ kind: PayloadKind, participant: Int, number: Int, beta: Bool) -> [UInt8] {
+        var bytes = [kind.rawValue, beta ? UInt8(ascii: "b") : UInt8(ascii: "a")]
         var x = UInt64(participant) << 32 | UInt64(number)
         while bytes.count < max(1, payloadBytes) {
             x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407

@@ -32,6 +32,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("settle-attempts"), help: "Resends of an unstable last message.") var settleAttempts = 12
     @Option(help: "A partition, HOSTS@START-HEAL (repeatable).", transform: partitionArgument) var partition: [Partition] = []
     @Option(help: "A host crash, HOST@TIME (repeatable).", transform: crashArgument) var crash: [Crash] = []
+    @Option(help: "Fraction of data messages that are non-commutative operations (for the commutative filter).") var beta = 0.0
     @Flag(name: .customLong("no-acks"), help: "Do not acknowledge data after the budget is spent.") var noAcks = false
     @Flag(name: .customLong("no-check"), help: "Skip the checkers (they keep every participant's history).") var noCheck = false
     @Option(help: "Write the run's trace here (LZ4 frames of JSON Lines; see Traces/FORMAT.md).") var trace: String?
@@ -41,7 +42,7 @@ struct SimulateCommand: ParsableCommand {
         guard participants >= 1 && participants <= 1024 else { throw ValidationError("--participants must be 1...1024") }
         guard messages >= 1 else { throw ValidationError("--messages must be at least 1") }
         guard payload >= 1 && payload <= 1 << 20 else { throw ValidationError("--payload must be 1...1048576 bytes") }
-        for (name, p) in [("--loss", loss), ("--duplicate", duplicate), ("--reorder", reorder), ("--reply", reply)] where !(0...1).contains(p) {
+        for (name, p) in [("--loss", loss), ("--duplicate", duplicate), ("--reorder", reorder), ("--reply", reply), ("--beta", beta)] where !(0...1).contains(p) {
             throw ValidationError("\(name) is a probability: 0...1")
         }
         for p in partition where p.side.contains(where: { $0 >= participants }) {
@@ -61,7 +62,7 @@ struct SimulateCommand: ParsableCommand {
             seed: seed, participants: participants,
             workload: Workload(messagesPerParticipant: messages, meanIntervalNanoseconds: interval,
                                replyProbability: reply, payloadBytes: payload, acknowledges: !noAcks,
-                               settleTimeoutNanoseconds: settleTimeout, settleAttempts: settleAttempts),
+                               settleTimeoutNanoseconds: settleTimeout, settleAttempts: settleAttempts, betaFraction: beta),
             network: NetworkModel(link: LinkModel(delay: delay, lossProbability: loss, duplicateProbability: duplicate,
                                                   reorderProbability: reorder, reorderDelayMaxNanoseconds: reorderDelay)),
             faults: FaultSchedule(partitions: partition, crashes: crash),
