@@ -3,7 +3,7 @@
 /// delivered when sent. This is also the smallest complete filter: copy it to start a new one.
 public final class CausalFilter: OrderingFilter {
     public let name = "causal"
-    public let guarantees: Set<FilterGuarantee> = [.causal]
+    public let guarantees: Set<FilterGuarantee> = [.causal, .complete]
     private var ready: [FilterMessage] = []
 
     public init() {}

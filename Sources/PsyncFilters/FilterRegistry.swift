@@ -4,6 +4,8 @@ public enum FilterRegistry {
     public static let catalog: [(name: String, summary: String)] = [
         ("causal", "Psync's receive order (the context relation)"),
         ("waves", "total order by breadth-first waves, committed on one stable message (Section 4.2)"),
+        ("depth-first", "total order by a depth-first traversal, each node expanded once stable (Section 4.2, footnote 3)"),
+        ("quorum", "delivers a message once a majority has it in context; quorum:N for N (Section 3.4)"),
     ]
 
     public struct UnknownFilter: Error, CustomStringConvertible {
@@ -18,7 +20,11 @@ public enum FilterRegistry {
         switch name {
         case "causal": return CausalFilter()
         case "waves": return WavesFilter()
-        default: throw UnknownFilter(name: name)
+        case "depth-first": return DepthFirstFilter()
+        case "quorum": return QuorumFilter()
+        default:
+            if name.hasPrefix("quorum:"), let k = Int(name.dropFirst(7)), k >= 1 { return QuorumFilter(quorum: k) }
+            throw UnknownFilter(name: name)
         }
     }
 }

@@ -53,8 +53,12 @@ public enum FilterGuarantee: Hashable, Sendable {
     case causal
     /// Every participant delivers the same sequence (one a prefix of the other while running).
     case totalOrder
-    /// Nothing is delivered before `n` participants have it in their context (n-stable).
-    case quorum(Int)
+    /// Nothing is delivered before `n` participants have it in their context (n-stable); nil
+    /// stands for a majority of the participants.
+    case quorum(Int?)
+    /// Once the run is quiet, every application message in every running image has been
+    /// delivered at every running participant.
+    case complete
 }
 
 /// A message as filters see it.

@@ -18,10 +18,9 @@ import PsyncTrace
 /// failed participant (Section 3.2.4).
 public final class WavesFilter: OrderingFilter {
     public let name: String
-    public let guarantees: Set<FilterGuarantee> = [.causal, .totalOrder]
+    public let guarantees: Set<FilterGuarantee> = [.causal, .totalOrder, .complete]
     private var committed: [UInt32] = []
-    private var queue: [FilterMessage] = []
-    private var inputs: Set<MessageID> = []
+    private var delivery = OrderedDelivery()
     public private(set) var wavesCommitted = 0
 
     public init(name: String = "waves") { self.name = name }
@@ -30,7 +29,7 @@ public final class WavesFilter: OrderingFilter {
         committed = Array(repeating: 0, count: context.participants.count)
     }
 
-    public func input(_ message: FilterMessage, _ context: FilterContext) { inputs.insert(message.id) }
+    public func input(_ message: FilterMessage, _ context: FilterContext) { delivery.input(message) }
 
     public func update(_ context: FilterContext) {
         while let wave = currentWave(context), let trigger = wave.first(where: { context.isAgreedStable($0) }) {
@@ -39,9 +38,9 @@ public final class WavesFilter: OrderingFilter {
             context.record("wave", from: self, [("wave", .uint(UInt64(wavesCommitted))),
                                                 ("mids", .array(wave.map { .string($0.description) })),
                                                 ("stable", .string(trigger.description))])
-            for m in wave { if let message = context.message(m) { queue.append(message) } }
+            for m in wave { if let message = context.message(m) { delivery.enqueue(message) } }
         }
-        deliverQueued(context)
+        delivery.deliverReady(from: self, context)
     }
 
     public func batchEnded(received: [FilterMessage], sentSomething: Bool, _ context: FilterContext) {
@@ -57,23 +56,5 @@ public final class WavesFilter: OrderingFilter {
             if context.prev(m).allSatisfy({ $0.sequence <= committed[$0.senderIndex] }) { wave.append(m) }
         }
         return wave.isEmpty ? nil : wave
-    }
-
-    /// Delivers committed messages in order as the layer below hands them over; its own ACKs
-    /// and what filters below consume are skipped.
-    private func deliverQueued(_ context: FilterContext) {
-        var i = 0
-        while i < queue.count {
-            let m = queue[i]
-            if Acknowledgement.isAck(m, of: name) || context.isConsumedBelow(m, self) {
-                i += 1
-                continue
-            }
-            guard inputs.contains(m.id) else { break }
-            inputs.remove(m.id)
-            context.deliver(m, from: self)
-            i += 1
-        }
-        queue.removeFirst(i)
     }
 }

@@ -56,6 +56,9 @@ public final class Simulator {
     public private(set) var now: UInt64 = 0
     public private(set) var network = NetworkCounters()
     public let trace: TraceSink?
+    /// Builds a participant's filter stack from `config.filters` (by default from the registry;
+    /// tests pass their own filters).
+    let makeFilters: ([String]) -> [OrderingFilter]
     /// Observers see every host effect as it is produced, with the host and the time.
     public var effectObserver: ((HostID, UInt64, HostEffect) -> Void)?
 
@@ -82,15 +85,19 @@ public final class Simulator {
     /// When each message was sent, and received by each participant.
     var sentAt: [MessageID: UInt64] = [:]
     var receivedAt: [[MessageID: UInt64]]
+    /// What each filter of the stack promises (from the instances in use).
+    var filterGuarantees: [Set<FilterGuarantee>] = []
     /// Messages that carry application data (not filter control).
     var applicationMessages: Set<MessageID> = []
     /// Per filter of the stack, per participant: deliveries in order.
     var filterDeliveries: [[[FilterDelivery]]]
 
-    public init(_ config: SimulationConfig, trace: TraceSink? = nil) {
+    public init(_ config: SimulationConfig, trace: TraceSink? = nil,
+                makeFilters: @escaping ([String]) -> [OrderingFilter] = { names in names.map { try! FilterRegistry.make($0) } }) {
         precondition(config.participants >= 1, "a conversation needs at least one participant")
         self.config = config
         self.trace = trace
+        self.makeFilters = makeFilters
         receivedAt = Array(repeating: [:], count: config.participants)
         filterDeliveries = Array(repeating: Array(repeating: [], count: config.participants), count: config.filters.count)
         var hostConfig = config.host

@@ -24,6 +24,7 @@ public struct SimulationResult: Sendable {
     /// The stack's filters (bottom first), and per filter, per participant, their deliveries.
     public var filters: [String]
     public var filterDeliveries: [[[FilterDelivery]]]
+    public var filterGuarantees: [Set<FilterGuarantee>]
     /// The messages that carry application data (with filters, the others are control).
     public var applicationMessages: Set<MessageID>
 
@@ -58,6 +59,6 @@ extension Simulator {
             received: apps.map(\.received), histories: apps.map(\.history), historyTimes: apps.map(\.historyTimes), contexts: contexts,
             dataSent: apps.reduce(0) { $0 + $1.dataSent }, acksSent: apps.reduce(0) { $0 + $1.acksSent },
             sentAt: sentAt, receivedAt: receivedAt, filters: config.filters, filterDeliveries: filterDeliveries,
-            applicationMessages: applicationMessages)
+            filterGuarantees: filterGuarantees, applicationMessages: applicationMessages)
     }
 }

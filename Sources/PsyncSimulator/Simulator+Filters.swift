@@ -6,7 +6,8 @@ import PsyncFilters
 /// Every delivery of every filter is recorded with its time, for the checkers and latencies.
 extension Simulator {
     func openStack(_ i: Int, _ cid: ConversationID) {
-        let filters = config.filters.map { try! FilterRegistry.make($0) }
+        let filters = makeFilters(config.filters)
+        filterGuarantees = filters.map(\.guarantees)
         let stack = try! FilterStack(filters, host: hosts[i], conversation: cid, participant: apps[i].pid,
                                      now: Instant(nanoseconds: now), trace: trace)
         stack.onViewGrew = { [unowned self] m in

@@ -36,9 +36,44 @@ import PsyncSimulator
         }
     }
 
-    @Test(arguments: [["causal"], ["waves"]])
+    @Test(arguments: [["causal"], ["waves"], ["depth-first"], ["quorum"], ["quorum:2"], ["causal", "waves"]])
     func filtersKeepTheirPromises(filters: [String]) {
         let failures = Self.failures(filters, seeds: 0..<150)
         #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(5).joined(separator: "\n"))")
+    }
+}
+
+/// The checkers bite: a waves filter that commits a wave as soon as it has a member, without
+/// waiting for one to be stable, claims a total order it does not keep.
+@Suite struct BrokenFilterTests {
+    final class EagerWaves: OrderingFilter {
+        let name = "eager-waves"
+        let guarantees: Set<FilterGuarantee> = [.causal, .totalOrder]
+        var committed: [UInt32] = []
+
+        func start(_ context: FilterContext) { committed = Array(repeating: 0, count: context.participants.count) }
+
+        func update(_ context: FilterContext) {
+            while true {
+                let wave = committed.indices.map { MessageID(sender: $0, sequence: committed[$0] + 1) }.filter { m in
+                    context.contains(m) && context.prev(m).allSatisfy { $0.sequence <= committed[$0.senderIndex] }
+                }
+                guard !wave.isEmpty else { return }  // the bug: no stability check before committing
+                for m in wave {
+                    committed[m.senderIndex] = m.sequence
+                    if let message = context.message(m) { context.deliver(message, from: self) }
+                }
+            }
+        }
+    }
+
+    @Test func checkersCatchAWavesFilterThatCommitsEarly() {
+        var caught = 0
+        for seed in UInt64(0)..<40 {
+            let config = FilterPropertyTests.config(seed: seed, filters: ["eager-waves"])
+            let result = Simulator(config, makeFilters: { _ in [EagerWaves()] }).run()
+            if FilterChecker.check(result).contains(where: { $0.property.contains("total order") }) { caught += 1 }
+        }
+        #expect(caught >= 20, "the total-order checker flagged \(caught) of 40 runs")
     }
 }
