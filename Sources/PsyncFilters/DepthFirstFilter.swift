@@ -33,9 +33,11 @@ public final class DepthFirstFilter: OrderingFilter {
     private var expanding: MessageID?
     private var begun = false
     private var delivery = OrderedDelivery()
+    private var acknowledgement: Acknowledgement
     public private(set) var commits = 0
 
-    public init() {}
+    /// `ackDelayNanoseconds`: 0 acknowledges at once, as Figure 8 does; see `Acknowledgement`.
+    public init(ackDelayNanoseconds: UInt64 = 0) { acknowledgement = Acknowledgement(delayNanoseconds: ackDelayNanoseconds) }
 
     public func start(_ context: FilterContext) {
         committed = Array(repeating: 0, count: context.participants.count)
@@ -70,6 +72,10 @@ public final class DepthFirstFilter: OrderingFilter {
     }
 
     public func batchEnded(received: [FilterMessage], sentSomething: Bool, _ context: FilterContext) {
-        Acknowledgement.afterBatch(received: received, sentSomething: sentSomething, filter: self, context)
+        acknowledgement.afterBatch(received: received, sentSomething: sentSomething, filter: self, context)
+    }
+
+    public func timerFired(_ token: Int, _ context: FilterContext) {
+        if token == Acknowledgement.timerToken { acknowledgement.timerFired(filter: self, context) }
     }
 }

@@ -16,6 +16,11 @@ public final class FilterContext {
     /// The participants whose acknowledgements stability waits for, as agreed by a membership
     /// filter (Section 3.2.4); every participant by default. `isAgreedStable` uses it.
     public var agreed: [Bool]
+    /// While true, nothing this participant sends reaches Psync (a membership filter mutes a
+    /// participant that has been removed, Section 3.2.4, until it is readmitted).
+    public var muted = false
+    /// This participant's most recent message, whoever sent it (application or filter).
+    public internal(set) var lastSent: MessageID?
     unowned var stack: FilterStack!
 
     init(host: Host, conversation: ConversationID, participant: ParticipantID, now: Instant) throws(PsyncError) {

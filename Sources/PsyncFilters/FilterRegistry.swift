@@ -6,6 +6,7 @@ public enum FilterRegistry {
         ("waves", "total order by breadth-first waves, committed on one stable message (Section 4.2)"),
         ("depth-first", "total order by a depth-first traversal, each node expanded once stable (Section 4.2, footnote 3)"),
         ("quorum", "delivers a message once a majority has it in context; quorum:N for N (Section 3.4)"),
+        ("membership", "conversation-wide delete and join by agreement, above a total order: waves,membership (Sections 3.2.4, 5)"),
     ]
 
     public struct UnknownFilter: Error, CustomStringConvertible {
@@ -22,6 +23,7 @@ public enum FilterRegistry {
         case "waves": return WavesFilter()
         case "depth-first": return DepthFirstFilter()
         case "quorum": return QuorumFilter()
+        case "membership": return MembershipFilter()
         default:
             if name.hasPrefix("quorum:"), let k = Int(name.dropFirst(7)), k >= 1 { return QuorumFilter(quorum: k) }
             throw UnknownFilter(name: name)

@@ -75,6 +75,15 @@ public final class FilterStack {
         return accepted
     }
 
+    /// Runs `body` (an application's call into one of its filters: a handshake's terminate, a
+    /// membership proposal), then lets the filters act on what it did.
+    public func perform(now: Instant, _ body: (FilterContext) -> Void) {
+        context.now = now
+        body(context)
+        drainHostEffects()
+        pump()
+    }
+
     /// Fires the timers that are due; returns what reached the application.
     public func fireTimers(now: Instant) -> [FilterMessage] {
         context.now = now
@@ -121,10 +130,11 @@ public final class FilterStack {
     }
 
     func sendToPsync(_ content: FilterMessage.Content) -> MessageID? {
-        guard let mid = try? context.host.send(FilterMessage.frame(content), in: context.conversation,
+        guard !context.muted, let mid = try? context.host.send(FilterMessage.frame(content), in: context.conversation,
                                                as: context.participant, now: context.now) else { return nil }
         drainHostEffects()
         sentSinceReceive = true
+        context.lastSent = mid
         arrived.append(FilterMessage(id: mid, sender: context.participant, content: content))
         return mid
     }

@@ -15,6 +15,7 @@ public final class QuorumFilter: OrderingFilter {
     public let quorum: Int?
     public var guarantees: Set<FilterGuarantee> { [.causal, .quorum(quorum), .complete] }
     private var pending: [FilterMessage] = []
+    private var acknowledgement = Acknowledgement()
 
     public init(quorum: Int? = nil) {
         precondition(quorum.map { $0 >= 1 } ?? true, "a quorum counts at least the sender")
@@ -30,7 +31,11 @@ public final class QuorumFilter: OrderingFilter {
 
     /// Quorum stability needs participants to respond: Figure 8's acknowledgement rule.
     public func batchEnded(received: [FilterMessage], sentSomething: Bool, _ context: FilterContext) {
-        Acknowledgement.afterBatch(received: received, sentSomething: sentSomething, filter: self, context)
+        acknowledgement.afterBatch(received: received, sentSomething: sentSomething, filter: self, context)
+    }
+
+    public func timerFired(_ token: Int, _ context: FilterContext) {
+        if token == Acknowledgement.timerToken { acknowledgement.timerFired(filter: self, context) }
     }
 
     public func update(_ context: FilterContext) {

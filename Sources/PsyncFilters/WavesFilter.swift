@@ -21,9 +21,14 @@ public final class WavesFilter: OrderingFilter {
     public let guarantees: Set<FilterGuarantee> = [.causal, .totalOrder, .complete]
     private var committed: [UInt32] = []
     private var delivery = OrderedDelivery()
+    private var acknowledgement: Acknowledgement
     public private(set) var wavesCommitted = 0
 
-    public init(name: String = "waves") { self.name = name }
+    /// `ackDelayNanoseconds`: 0 acknowledges at once, as Figure 8 does; see `Acknowledgement`.
+    public init(name: String = "waves", ackDelayNanoseconds: UInt64 = 0) {
+        self.name = name
+        acknowledgement = Acknowledgement(delayNanoseconds: ackDelayNanoseconds)
+    }
 
     public func start(_ context: FilterContext) {
         committed = Array(repeating: 0, count: context.participants.count)
@@ -44,7 +49,11 @@ public final class WavesFilter: OrderingFilter {
     }
 
     public func batchEnded(received: [FilterMessage], sentSomething: Bool, _ context: FilterContext) {
-        Acknowledgement.afterBatch(received: received, sentSomething: sentSomething, filter: self, context)
+        acknowledgement.afterBatch(received: received, sentSomething: sentSomething, filter: self, context)
+    }
+
+    public func timerFired(_ token: Int, _ context: FilterContext) {
+        if token == Acknowledgement.timerToken { acknowledgement.timerFired(filter: self, context) }
     }
 
     /// The roots of the uncommitted part of the view, sorted by sender; nil when empty.

@@ -69,6 +69,7 @@ public final class Simulator {
         case settle(Int, generation: Int)
         case crash(HostID)
         case filterTimer(Int, deadline: UInt64)
+        case scripted(Int)
         /// Only scheduled when tracing, to record partitions starting and healing.
         case partition(Int, healing: Bool)
     }
@@ -85,6 +86,8 @@ public final class Simulator {
     /// When each message was sent, and received by each participant.
     var sentAt: [MessageID: UInt64] = [:]
     var receivedAt: [[MessageID: UInt64]]
+    /// Actions scheduled with `at`.
+    var scripted: [(Simulator) -> Void] = []
     /// What each filter of the stack promises (from the instances in use).
     var filterGuarantees: [Set<FilterGuarantee>] = []
     /// Messages that carry application data (not filter control).
@@ -155,6 +158,9 @@ public final class Simulator {
             guard !crashed.contains(hosts[i].id), apps[i].settleGeneration == generation else { return }
             lastActivity = now
             settle(i)
+        case .scripted(let k):
+            lastActivity = now
+            scripted[k](self)
         case .filterTimer(let i, let deadline):
             guard !crashed.contains(hosts[i].id) else { return }
             lastActivity = now

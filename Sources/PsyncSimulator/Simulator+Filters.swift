@@ -36,6 +36,32 @@ extension Simulator {
         }
     }
 
+    /// Participant i's filter stack, once its conversation is open.
+    public func stack(of i: Int) -> FilterStack? { apps[i].stack }
+
+    /// Schedules `action` at virtual time `time`, to act on a participant's filters (propose a
+    /// readmission, terminate a conversation) or send as its application, as a scenario needs.
+    public func at(_ time: UInt64, _ action: @escaping (Simulator) -> Void) {
+        scripted.append(action)
+        queue.push(.scripted(scripted.count - 1), at: time)
+    }
+
+    /// Runs `body` on participant i's stack (as `FilterStack.perform`), then carries out what it did.
+    public func perform(participant i: Int, _ body: (FilterContext) -> Void) {
+        guard let stack = apps[i].stack, !crashed.contains(hosts[i].id) else { return }
+        stack.perform(now: Instant(nanoseconds: now), body)
+        afterStack(i)
+    }
+
+    /// Sends `payload` as participant i's application, through its stack; false if refused.
+    @discardableResult
+    public func sendAsApplication(participant i: Int, _ payload: [UInt8]) -> Bool {
+        guard let stack = apps[i].stack, !crashed.contains(hosts[i].id) else { return false }
+        let accepted = stack.send(payload, now: Instant(nanoseconds: now))
+        afterStack(i)
+        return accepted
+    }
+
     func filterTimer(_ i: Int, deadline: UInt64) {
         guard let stack = apps[i].stack, apps[i].stackTimer == deadline else { return }
         apps[i].stackTimer = nil

@@ -1,0 +1,201 @@
+import Psync
+import PsyncTrace
+
+/// Conversation-wide delete and join (Sections 3.2.4 and 5), built on `maskOut`/`maskIn`.
+///
+/// It sits above a total-order filter (`waves,membership` or `depth-first,membership`): it needs
+/// the total order to place membership changes, and acts on the view below it.
+///
+/// - Suspicion is local (Section 3.2.4: "each participant determines on its own"): a message
+///   that every agreed participant but q has followed for `suspicionTimeoutNanoseconds` makes
+///   this participant suspect q and say so with a SUSPECT(q) control message.
+/// - Agreement: once the view holds SUSPECT(q) from every other participant still in the
+///   conversation, and they are a majority of it (so two sides of a partition can never both
+///   remove the other: a conversation of two cannot remove anyone), q is certainly being removed. Every survivor then stops waiting for q's
+///   acknowledgements (`context.agreed`) and masks q out, so that messages become stable again
+///   and q's late messages are discarded. q's messages that any survivor saw before suspecting q
+///   precede that survivor's SUSPECT, so every survivor has them: all survivors hold the same q
+///   messages, and the total order below stays the same everywhere (it depends only on the graph;
+///   the agreed set only decides when a wave may commit, and removing a crashed participant from
+///   it is safe once its messages are final). This assumes the suspicion timeout exceeds message
+///   delays, retransmissions included, which is what makes a crash tell apart from a slow host.
+/// - The removal takes effect in the total order right after the last SUSPECT(q): the same
+///   position at every participant. It is reported as a `remove` trace event and in `changes`.
+/// - Join: any participant may propose READMIT(q) (`proposeReadmit`); where it falls in the
+///   total order, every participant masks q back in and waits for its acknowledgements again.
+///   A removed participant mutes itself (sends nothing, not even ACKs) from the moment it sees its
+///   removal certified until its readmission, so that the survivors never need a message of its
+///   that they discarded. A readmitted participant must not have sent after its removal's cut;
+///   rejoining after a real crash needs restart (Section 5), which the engine does not do yet.
+public final class MembershipFilter: OrderingFilter {
+    public let name = "membership"
+    /// It passes the total order of the filter below through; whether everything is delivered
+    /// at the end is that filter's promise, not this one's.
+    public let guarantees: Set<FilterGuarantee> = [.causal, .totalOrder]
+    public let suspicionTimeoutNanoseconds: UInt64
+    public let checkIntervalNanoseconds: UInt64
+
+    /// Membership changes in the order they took effect, with the number of messages this filter
+    /// had delivered at that point.
+    public private(set) var changes: [Change] = []
+    /// Participants removed at the current point of the total order.
+    public private(set) var removed: Set<ParticipantIndex> = []
+
+    public struct Change: Equatable, Sendable {
+        public enum Kind: String, Sendable { case remove, readmit }
+        public var kind: Kind
+        public var target: ParticipantID
+        public var position: Int
+    }
+
+    private var suspicionsSeen: [ParticipantIndex: Set<ParticipantIndex>] = [:]
+    private var suspicionsOrdered: [ParticipantIndex: Set<ParticipantIndex>] = [:]
+    private var certified: Set<ParticipantIndex> = []
+    private var suspected: Set<ParticipantIndex> = []
+    /// Messages not yet followed by every agreed participant, oldest first, with when they came.
+    private var watched: [(MessageID, Instant)] = []
+    private var timerArmed = false
+    private var upward: [FilterMessage] = []
+    private var delivered = 0
+
+    public init(suspicionTimeoutNanoseconds: UInt64 = 400_000_000, checkIntervalNanoseconds: UInt64 = 100_000_000) {
+        self.suspicionTimeoutNanoseconds = suspicionTimeoutNanoseconds
+        self.checkIntervalNanoseconds = checkIntervalNanoseconds
+    }
+
+    enum Control {
+        /// "I suspect q"; "let q join again"; "I (q) am back", which follows everything the
+        /// rejoined participant has, so the others see it acknowledge at once.
+        case suspect(ParticipantIndex), readmit(ParticipantIndex), rejoined(ParticipantIndex)
+
+        var body: [UInt8] {
+            switch self {
+            case .suspect(let q): [UInt8(ascii: "S")] + Self.index(q)
+            case .readmit(let q): [UInt8(ascii: "R")] + Self.index(q)
+            case .rejoined(let q): [UInt8(ascii: "J")] + Self.index(q)
+            }
+        }
+        static func index(_ q: ParticipantIndex) -> [UInt8] { withUnsafeBytes(of: UInt32(q).littleEndian, Array.init) }
+
+        init?(_ m: FilterMessage, filter: String) {
+            guard case .control(let f, let body) = m.content, f == filter, body.count == 5 else { return nil }
+            let q = Int(body[1...].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+            switch body[0] {
+            case UInt8(ascii: "S"): self = .suspect(q)
+            case UInt8(ascii: "R"): self = .readmit(q)
+            case UInt8(ascii: "J"): self = .rejoined(q)
+            default: return nil
+            }
+        }
+    }
+
+    /// Proposes that `target`, removed earlier, join again (Section 5's join protocol).
+    public func proposeReadmit(_ target: ParticipantID, _ context: FilterContext) {
+        guard let q = context.participants.firstIndex(of: target) else { return }
+        context.sendControl(Control.readmit(q).body, from: self)
+    }
+
+    public func send(_ payload: [UInt8], _ context: FilterContext) -> Bool {
+        context.muted ? false : context.send(payload, from: self)
+    }
+
+    public func viewGrew(_ message: FilterMessage, _ context: FilterContext) {
+        if case .suspect(let q)? = Control(message, filter: name) {
+            suspicionsSeen[q, default: []].insert(message.id.senderIndex)
+            certifyIfAgreed(q, context)
+        }
+        guard !Acknowledgement.isAck(message) else { return }
+        watched.append((message.id, context.now))
+        armTimer(context)
+    }
+
+    /// Every participant still in the conversation but q suspects q: q's removal is certain.
+    private func certifyIfAgreed(_ q: ParticipantIndex, _ context: FilterContext) {
+        guard !certified.contains(q) else { return }
+        let others = Set(context.participants.indices).subtracting(certified).subtracting([q])
+        guard Self.agree(others, suspicionsSeen[q, default: []]) else { return }
+        certified.insert(q)
+        context.agreed[q] = false
+        if q == context.me { context.muted = true } else { context.maskOut(context.participants[q]) }
+        context.record("certified", from: self, [("target", .string(context.participants[q].description))])
+    }
+
+    public func timerFired(_ token: Int, _ context: FilterContext) {
+        timerArmed = false
+        // Forget messages every agreed participant has followed.
+        while let (m, _) = watched.first, Self.awaited(m, context).isEmpty { watched.removeFirst() }
+        if let (m, since) = watched.first, context.now.nanoseconds - since.nanoseconds >= suspicionTimeoutNanoseconds, !context.muted {
+            for q in Self.awaited(m, context) where q != context.me && !suspected.contains(q) {
+                suspected.insert(q)
+                context.record("suspect", from: self, [("target", .string(context.participants[q].description)),
+                                                       ("because", .string(m.description))])
+                context.sendControl(Control.suspect(q).body, from: self)
+            }
+        }
+        armTimer(context)
+    }
+
+    /// Whether `others` (the members but the suspect) all suspect it, and are a majority of the
+    /// members (`others` plus the suspect).
+    private static func agree(_ others: Set<ParticipantIndex>, _ suspecting: Set<ParticipantIndex>) -> Bool {
+        others.isSubset(of: suspecting) && others.count * 2 > others.count + 1
+    }
+
+    /// Agreed participants, other than its sender, that have not followed `m` yet.
+    private static func awaited(_ m: MessageID, _ context: FilterContext) -> [ParticipantIndex] {
+        let followers = Set(context.followers(m))
+        return context.participants.indices.filter { q in
+            q != m.senderIndex && context.agreed[q] && !followers.contains(q)
+        }
+    }
+
+    private func armTimer(_ context: FilterContext) {
+        guard !timerArmed, !watched.isEmpty else { return }
+        timerArmed = true
+        context.setTimer(after: checkIntervalNanoseconds, token: 0, for: self)
+    }
+
+    public func input(_ message: FilterMessage, _ context: FilterContext) {
+        guard let control = Control(message, filter: name) else {
+            if !message.isControl(of: name) { upward.append(message) }
+            return
+        }
+        switch control {
+        case .suspect(let q):
+            suspicionsOrdered[q, default: []].insert(message.id.senderIndex)
+            let others = Set(context.participants.indices).subtracting(removed).subtracting([q])
+            if !removed.contains(q) && Self.agree(others, suspicionsOrdered[q, default: []]) {
+                removed.insert(q)
+                change(.remove, q, context)
+            }
+        case .readmit(let q):
+            guard removed.contains(q) else { return }
+            removed.remove(q)
+            for table in [\MembershipFilter.suspicionsSeen, \MembershipFilter.suspicionsOrdered] { self[keyPath: table][q] = nil }
+            certified.remove(q)
+            suspected.remove(q)
+            context.agreed[q] = true
+            change(.readmit, q, context)
+            if q == context.me {
+                context.muted = false
+                context.sendControl(Control.rejoined(q).body, from: self)
+            } else {
+                context.maskIn(context.participants[q])
+            }
+        case .rejoined:
+            break
+        }
+    }
+
+    private func change(_ kind: Change.Kind, _ q: ParticipantIndex, _ context: FilterContext) {
+        let c = Change(kind: kind, target: context.participants[q], position: delivered + upward.count)
+        changes.append(c)
+        context.record(kind.rawValue, from: self, [("target", .string(c.target.description)), ("position", .uint(UInt64(c.position)))])
+    }
+
+    public func update(_ context: FilterContext) {
+        for m in upward { context.deliver(m, from: self) }
+        delivered += upward.count
+        upward.removeAll()
+    }
+}

@@ -1,0 +1,76 @@
+import Testing
+import Psync
+import PsyncFilters
+import PsyncSimulator
+
+/// Sections 3.2.4 and 5: delete and join by agreement.
+@Suite struct MembershipFilterTests {
+    static func membership(_ sim: Simulator, _ i: Int) -> MembershipFilter? {
+        sim.stack(of: i)?.filters.last as? MembershipFilter
+    }
+
+    /// Crash one participant mid-run: every survivor removes it at the same position of the
+    /// total order, and keeps making progress (everything sent is delivered everywhere).
+    @Test(arguments: 0..<30) func survivorsRemoveACrashedParticipantAtTheSamePoint(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let n = 3 + Int(rng.next() % 3)
+        let victim = UInt32(rng.next() % UInt64(n))
+        let config = SimulationConfig(
+            seed: seed, participants: n,
+            workload: Workload(messagesPerParticipant: 10, meanIntervalNanoseconds: 15_000_000, replyProbability: 0.3),
+            network: NetworkModel(link: LinkModel(lossProbability: Double(rng.next() % 16) / 100, reorderProbability: 0.1)),
+            faults: FaultSchedule(crashes: [Crash(host: victim, atNanoseconds: 10_000_000 + rng.next() % 30_000_000)]),
+            filters: ["waves", "membership"])
+        let sim = Simulator(config)
+        let result = sim.run()
+        let violations = Checker.check(result) + FilterChecker.check(result)
+        #expect(violations.isEmpty, "seed \(seed): \(violations.prefix(3)); reproduce: \(config.reproductionCommand)")
+        let survivors = (0..<n).filter { $0 != Int(victim) }
+        let changes = survivors.map { Self.membership(sim, $0)?.changes ?? [] }
+        #expect(changes.allSatisfy { $0 == changes[0] }, "seed \(seed): \(changes)")
+        #expect(changes[0].map(\.kind) == [.remove] && changes[0].first?.target == config.participantIDs[Int(victim)],
+                "seed \(seed): \(changes[0])")
+        // Progress after the removal: survivors' messages sent after the crash were delivered.
+        let afterCrash = result.applicationMessages.filter { m in
+            (result.sentAt[m] ?? 0) > config.faults.crashes[0].atNanoseconds && m.senderIndex != Int(victim)
+        }
+        #expect(!afterCrash.isEmpty)
+        let top = result.filters.count - 1
+        for p in survivors {
+            #expect(afterCrash.isSubset(of: result.filterDeliveries[top][p].map(\.message)))
+        }
+    }
+
+    /// A participant cut off by a partition is removed; after the partition heals, a survivor
+    /// proposes its readmission; everyone, the rejoined participant included, records both
+    /// changes at the same positions, and the rejoined participant's new messages are delivered
+    /// everywhere. The conversation is quiet when the partition starts, so the cut-off
+    /// participant sends nothing after its removal's cut (MembershipFilter's precondition); the
+    /// survivors notice it is gone when participant 0 speaks again.
+    @Test(arguments: 0..<24) func aRemovedParticipantRejoinsByAgreement(seed: UInt64) {
+        let n = 4
+        let config = SimulationConfig(
+            seed: seed, participants: n,
+            workload: Workload(messagesPerParticipant: 3, meanIntervalNanoseconds: 5_000_000, acknowledges: false),
+            network: NetworkModel(link: LinkModel(delay: .constant(nanoseconds: 2_000_000), lossProbability: 0.02)),
+            faults: FaultSchedule(partitions: [Partition(side: [3], startNanoseconds: 300_000_000, healNanoseconds: 1_500_000_000)]),
+            filters: ["waves", "membership"])
+        let sim = Simulator(config, makeFilters: { _ in [WavesFilter(ackDelayNanoseconds: 20_000_000), MembershipFilter()] })
+        let p3 = config.participantIDs[3]
+        sim.at(900_000_000) { sim in _ = sim.sendAsApplication(participant: 0, [0, UInt8(ascii: "a"), 1]) }
+        sim.at(2_500_000_000) { sim in sim.perform(participant: 1) { ctx in Self.membership(sim, 1)?.proposeReadmit(p3, ctx) } }
+        var rejoinedMessage = false
+        sim.at(4_000_000_000) { sim in rejoinedMessage = sim.sendAsApplication(participant: 3, [0, UInt8(ascii: "a"), 2]) }
+        let result = sim.run()
+        let violations = Checker.check(result) + FilterChecker.check(result)
+        #expect(violations.isEmpty, "seed \(seed): \(violations.prefix(3))")
+        let changes = (0..<n).map { Self.membership(sim, $0)?.changes ?? [] }
+        #expect(changes.allSatisfy { $0 == changes[0] }, "seed \(seed): \(changes)")
+        #expect(changes[0].map(\.kind) == [.remove, .readmit], "seed \(seed): \(changes[0])")
+        #expect(rejoinedMessage, "the readmitted participant may send again")
+        let fromP3AfterRejoin = result.applicationMessages.filter { $0.senderIndex == 3 && (result.sentAt[$0] ?? 0) >= 4_000_000_000 }
+        #expect(fromP3AfterRejoin.count == 1)
+        let top = result.filters.count - 1
+        for p in 0..<n { #expect(fromP3AfterRejoin.isSubset(of: result.filterDeliveries[top][p].map(\.message)), "p\(p)") }
+    }
+}
