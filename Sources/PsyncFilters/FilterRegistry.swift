@@ -6,6 +6,7 @@ public enum FilterRegistry {
         ("waves", "total order by breadth-first waves, committed on one stable message (Section 4.2)"),
         ("depth-first", "total order by a depth-first traversal, each node expanded once stable (Section 4.2, footnote 3)"),
         ("quorum", "delivers a message once a majority has it in context; quorum:N for N (Section 3.4)"),
+        ("stable-causal", "causal order, each message delivered once stable (the README's example filter)"),
         ("membership", "conversation-wide delete and join by agreement, above a total order: waves,membership (Sections 3.2.4, 5)"),
     ]
 
@@ -24,6 +25,7 @@ public enum FilterRegistry {
         case "depth-first": return DepthFirstFilter()
         case "quorum": return QuorumFilter()
         case "membership": return MembershipFilter()
+        case "stable-causal": return StableCausalFilter()
         default:
             if name.hasPrefix("quorum:"), let k = Int(name.dropFirst(7)), k >= 1 { return QuorumFilter(quorum: k) }
             throw UnknownFilter(name: name)

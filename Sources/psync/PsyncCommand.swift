@@ -6,6 +6,6 @@ struct PsyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "psync",
         abstract: "The Psync toolkit: simulate conversations and benchmark the engine.",
-        subcommands: [SimulateCommand.self, TraceCommand.self, BenchCommand.self]
+        subcommands: [SimulateCommand.self, FiltersCommand.self, TraceCommand.self, BenchCommand.self]
     )
 }
