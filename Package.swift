@@ -10,10 +10,12 @@ let package = Package(
         .library(name: "PsyncTrace", targets: ["PsyncTrace"]),
         .library(name: "PsyncFilters", targets: ["PsyncFilters"]),
         .library(name: "PsyncSimulator", targets: ["PsyncSimulator"]),
+        .library(name: "PsyncAnalysis", targets: ["PsyncAnalysis"]),
         .executable(name: "psync", targets: ["psync"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The engine: no dependencies beyond the standard library, no clocks, no sockets.
@@ -23,10 +25,15 @@ let package = Package(
         .target(name: "PsyncTrace", dependencies: ["Psync", "CLZ4"]),
         .target(name: "PsyncFilters", dependencies: ["Psync", "PsyncTrace"]),
         .target(name: "PsyncSimulator", dependencies: ["Psync", "PsyncTrace", "PsyncFilters"]),
+        .target(
+            name: "PsyncAnalysis",
+            dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator",
+                           .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
         .executableTarget(
             name: "psync",
             dependencies: [
-                "Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator",
+                "Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -34,6 +41,7 @@ let package = Package(
         .testTarget(name: "PsyncTraceTests", dependencies: ["Psync", "PsyncTrace", "PsyncSimulator"]),
         .testTarget(name: "PsyncFiltersTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator"]),
         .testTarget(name: "PsyncSimulatorTests", dependencies: ["Psync", "PsyncSimulator"]),
+        .testTarget(name: "PsyncAnalysisTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Psync
+import PsyncTrace
 
 /// A network driven by hand, packet by packet: for scenario tests that build the paper's
 /// figures and failure cases exactly (which packet reaches which host, when a host crashes).
@@ -29,9 +30,12 @@ public final class ManualNetwork {
     /// Armed timers: deadline, and the order they were set in (to break ties deterministically).
     private var timers: [HostID: [TimerID: (Instant, Int)]] = [:]
     private var timersSet = 0
+    /// Where engine events and packets go, with the network's time (for traces of scenarios).
+    public var trace: TraceSink?
 
-    public init(hostCount: Int, config: HostConfig = HostConfig()) {
+    public init(hostCount: Int, config: HostConfig = HostConfig(), trace: TraceSink? = nil) {
         hosts = (0..<hostCount).map { Host(id: HostID(UInt32($0)), config: config) }
+        self.trace = trace
     }
 
     public subscript(_ i: Int) -> Host { hosts[i] }
@@ -48,8 +52,14 @@ public final class ManualNetwork {
     private func record(_ effect: HostEffect, host: HostID) {
         log.append((host, effect))
         switch effect {
+        case .event(let e):
+            trace?.record(TraceEvent(time: now.nanoseconds, host: host, TraceEvent.Kind(e)))
         case .transmit(let packet, let destinations):
-            for to in destinations { inFlight.append(InFlight(from: host, to: to, packet: packet)) }
+            for to in destinations {
+                inFlight.append(InFlight(from: host, to: to, packet: packet))
+                trace?.record(TraceEvent(time: now.nanoseconds, host: host,
+                                         .packetOut(PacketRecord(packet, peer: to, bytes: WireCodec.encode(packet).count))))
+            }
         case .setTimer(let id, let deadline):
             timers[host, default: [:]][id] = (deadline, timersSet)
             timersSet += 1
@@ -65,6 +75,8 @@ public final class ManualNetwork {
         let chosen = inFlight.filter(predicate)
         inFlight.removeAll(where: predicate)
         for p in chosen where !crashed.contains(p.to) {
+            trace?.record(TraceEvent(time: now.nanoseconds, host: p.to,
+                                     .packetIn(PacketRecord(p.packet, peer: p.from, bytes: WireCodec.encode(p.packet).count))))
             for e in hosts[Int(p.to.rawValue)].handle(.packet(p.packet, from: p.from), now: now) { record(e, host: p.to) }
         }
         return chosen.count

@@ -7,7 +7,8 @@ import PsyncTrace
 /// only, once per run, with sorted keys so the bytes are the same every time.
 extension SimulationConfig {
     public var traceHeader: TraceHeader {
-        TraceHeader(clock: "virtual", seed: seed, participants: participantIDs, conversation: conversation, run: json)
+        TraceHeader(clock: "virtual", seed: seed, participants: participantIDs, conversation: conversation,
+                    filters: filters, run: json)
     }
 
     public var json: JSONValue {

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Psync
+import PsyncAnalysis
 import PsyncTrace
 #if canImport(Glibc)
 import Glibc
@@ -7,7 +9,8 @@ import Glibc
 /// `psync trace`: tools over trace files.
 struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "trace", abstract: "Read trace files.", subcommands: [TraceCat.self])
+        commandName: "trace", abstract: "Read, check, draw and measure trace files.",
+        subcommands: [TraceCat.self, TraceCheck.self, TraceDot.self, TraceStats.self])
 }
 
 /// `psync trace cat FILE`: the trace as JSON Lines, like `lz4 -dc FILE`, but checked: every
@@ -39,4 +42,100 @@ struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
         _ = string.withCString { Glibc.write(2, $0, strlen($0)) }
     }
+}
+
+/// `psync trace check FILE`: exit 0 valid, 1 invalid (with witnesses), 2 cannot tell.
+struct TraceCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Check a trace: receive order, stability, total orders, convergence.",
+        discussion: "Exit status: 0 valid, 1 invalid (a witness is printed for each violation), 2 cannot tell (the trace ends early).")
+
+    @Argument(help: "A trace file.") var file: String
+
+    func run() throws {
+        var checker = TraceChecker()
+        let outcome = try readOrExit(file) { checker.observe($0) }
+        let verdict = checker.finish(complete: outcome.complete, readError: outcome.error?.description)
+        for v in checker.violations { print("violation: \(v)") }
+        if checker.violationCount > checker.violations.count { print("... \(checker.violationCount - checker.violations.count) more") }
+        switch verdict {
+        case .valid:
+            print("valid: \(outcome.records) records, \(checker.graph.messages.count) messages, \(checker.graph.participantCount) participants")
+        case .invalid:
+            print("invalid: \(checker.violationCount) violations in \(outcome.records) records")
+            throw ExitCode(1)
+        case .undetermined(let why):
+            print("cannot tell: \(why); no violation in the \(outcome.records) records read")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// `psync trace dot FILE`: the context graph as Graphviz DOT.
+struct TraceDot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dot", abstract: "Draw the context graph as Graphviz DOT (render with dot -Tpdf).")
+
+    @Argument(help: "A trace file.") var file: String
+    @Option(name: .shortAndLong, help: "Write the DOT here instead of standard output.") var output: String?
+    @Option(help: "Draw participant PID's view (e.g. p2): messages outside it are greyed.") var view: String?
+    @Option(help: "Only messages A through B in send order (1-based), as A..B.") var range: String?
+    @Option(help: "A title above the picture.") var title: String?
+
+    func validate() throws {
+        if let view, ParticipantID(label: view) == nil { throw ValidationError("--view takes a participant such as p2 or p2.1") }
+        if let range, parseRange(range) == nil { throw ValidationError("--range takes A..B with 1 <= A <= B") }
+    }
+
+    func run() throws {
+        var exporter = DotExporter()
+        let outcome = try readOrExit(file) { exporter.observe($0) }
+        if let error = outcome.error { printError("psync trace dot: \(file): \(error); drawing the \(outcome.records) records read") }
+        let text = exporter.dot(.init(view: view.flatMap(ParticipantID.init(label:)), range: range.flatMap(parseRange), title: title))
+        if let output {
+            do { try writeText(text, to: output) } catch { printError("psync trace dot: \(error)"); throw ExitCode(1) }
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
+
+/// `psync trace stats FILE`: latency distributions and counts.
+struct TraceStats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Latency percentiles (HdrHistogram) and counts from a trace.")
+
+    @Argument(help: "A trace file.") var file: String
+    @Option(help: "table, csv, json or hgrm.") var format: TraceStatistics.Format = .table
+
+    func run() throws {
+        var stats = TraceStatistics()
+        let outcome = try readOrExit(file) { stats.observe($0) }
+        if let error = outcome.error { printError("psync trace stats: \(file): \(error); statistics of the \(outcome.records) records read") }
+        print(stats.report(format), terminator: "")
+    }
+}
+
+extension TraceStatistics.Format: ExpressibleByArgument {}
+
+func parseRange(_ text: String) -> ClosedRange<Int>? {
+    let parts = text.split(separator: ".", omittingEmptySubsequences: true)
+    guard text.contains(".."), parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a >= 1, a <= b else { return nil }
+    return a...b
+}
+
+/// Streams a trace; a file that cannot be read at all is a clear error and exit status 2.
+func readOrExit(_ file: String, _ body: (TraceEvent) -> Void) throws -> TraceStream.Outcome {
+    do {
+        return try TraceStream.read(file, body)
+    } catch {
+        printError("psync: \(file): \(error)")
+        throw ExitCode(2)
+    }
+}
+
+func writeText(_ text: String, to path: String) throws {
+    guard let f = fopen(path, "w") else { throw ValidationError("cannot write \(path)") }
+    defer { fclose(f) }
+    guard fputs(text, f) >= 0 else { throw ValidationError("cannot write \(path)") }
 }

@@ -1,0 +1,135 @@
+import Psync
+import PsyncFilters
+import PsyncTrace
+
+/// Offline checkers over any trace (`psync trace check`): the guarantees of Sections 2 and 3
+/// and the promises of the filters, verified from the records alone.
+///
+/// - receive respects the context relation: never before a predecessor, never twice, never
+///   one's own message;
+/// - stability is never claimed early: when `stable` is recorded, the view holds, from every
+///   other unmasked participant, a message that follows;
+/// - filters that promise a total order agree: every participant's delivery sequence is a prefix
+///   of the longest one;
+/// - images converge: at the end of a complete trace, every running host holds the same messages;
+/// - every send is consistent with the graph (predecessors known, senders in sequence).
+public struct TraceChecker {
+    public struct Violation: Sendable, CustomStringConvertible {
+        public var property: String
+        public var witness: String
+        public var time: UInt64
+        public var description: String { "\(property) (t=\(time)): \(witness)" }
+    }
+
+    public enum Verdict: Equatable, Sendable {
+        case valid, invalid
+        /// The trace ended early (truncated or damaged): what was read is consistent, but
+        /// properties about the end of the run cannot be decided.
+        case undetermined(String)
+    }
+
+    public private(set) var graph = TraceGraph()
+    public private(set) var violations: [Violation] = []
+    public private(set) var events = 0
+    /// Per filter promising a total order: the longest delivery sequence seen, and how far each
+    /// participant has got along it.
+    private var orders: [String: (sequence: [MessageID], positions: [ParticipantID: Int])] = [:]
+    private var totalOrderFilters: [String: Bool] = [:]
+    /// At most this many violations are kept (the count goes on).
+    public var violationLimit = 100
+    public private(set) var violationCount = 0
+
+    public init() {}
+
+    mutating func flag(_ property: String, _ witness: @autoclosure () -> String, at time: UInt64) {
+        violationCount += 1
+        if violations.count < violationLimit { violations.append(Violation(property: property, witness: witness(), time: time)) }
+    }
+
+    public mutating func observe(_ e: TraceEvent) {
+        events += 1
+        switch e.kind {
+        case .send(_, let p, let m, let preds, _):
+            if !graph.apply(e) { flag("graph", "\(p) sent \(m) with predecessors \(preds) that contradict the graph", at: e.time) }
+            return
+        case .receive(_, let p, let m):
+            checkReceive(p, m, at: e.time)
+        case .stable(_, let p, let m):
+            checkStable(p, m, at: e.time)
+        case .other("deliver", let fields):
+            checkDelivery(fields, at: e.time)
+        default:
+            break
+        }
+        graph.apply(e)
+    }
+
+    mutating func checkReceive(_ p: ParticipantID, _ m: MessageID, at t: UInt64) {
+        guard let i = graph.position(of: p) else { return flag("receive", "\(p) is not a participant", at: t) }
+        guard let preds = graph.predecessors(of: m) else { return flag("receive", "\(p) received \(m), which nobody sent", at: t) }
+        if m.senderIndex == i { flag("never receive own", "\(p) received its own \(m)", at: t) }
+        if graph.inView(m, of: i) { flag("receive once", "\(p) received \(m) twice", at: t) }
+        for x in preds where !graph.inView(x, of: i) {
+            flag("receive after context", "\(p) received \(m) before its predecessor \(x)", at: t)
+        }
+    }
+
+    mutating func checkStable(_ p: ParticipantID, _ m: MessageID, at t: UInt64) {
+        guard let i = graph.position(of: p), graph.inView(m, of: i) else {
+            return flag("stability", "\(p) claims \(m) stable without it in its view", at: t)
+        }
+        let following = Set(graph.followers(of: m, inViewOf: i))
+        let missing = (0..<graph.participantCount).filter { q in
+            q != m.senderIndex && !graph.masked[i].contains(q) && !following.contains(q)
+        }
+        if !missing.isEmpty {
+            let names = missing.map { graph.participants[$0].description }
+            flag("stability claimed early", "\(p) claims \(m) stable but has no message following it from \(names)", at: t)
+        }
+    }
+
+    mutating func checkDelivery(_ fields: [(String, JSONValue)], at t: UInt64) {
+        let field = { (k: String) in fields.first { $0.0 == k }?.1 }
+        guard let filter = field("filter")?.string, let p = field("p")?.string.flatMap(ParticipantID.init(label:)),
+              let m = field("mid")?.string.flatMap(MessageID.init(label:)) else { return }
+        if totalOrderFilters[filter] == nil {
+            totalOrderFilters[filter] = (try? FilterRegistry.make(filter).guarantees.contains(.totalOrder)) ?? false
+        }
+        guard totalOrderFilters[filter] == true else { return }
+        var order = orders[filter] ?? ([], [:])
+        let k = order.positions[p, default: 0]
+        if k < order.sequence.count {
+            if order.sequence[k] != m {
+                flag("\(filter): total order", "\(p) delivers \(m) at position \(k + 1), where another participant delivered \(order.sequence[k])", at: t)
+            }
+        } else {
+            order.sequence.append(m)
+        }
+        order.positions[p] = k + 1
+        orders[filter] = order
+    }
+
+    /// The verdict once the trace has been read; `complete` is false when it ended early.
+    public mutating func finish(complete: Bool, readError: String? = nil) -> Verdict {
+        if complete {
+            let running = graph.images.filter { !graph.crashed.contains($0.key) }.sorted { $0.key < $1.key }
+            if let (first, image) = running.first {
+                for (host, other) in running.dropFirst() where other != image {
+                    let diff = (0..<graph.participantCount).filter { other[$0] != image[$0] }.map {
+                        "\(MessageID.senderLabel($0)): \(first) has \(image[$0]), \(host) has \(other[$0])"
+                    }
+                    flag("images converge", "\(host) and \(first) differ (\(diff.joined(separator: "; ")))", at: 0)
+                }
+            }
+            for (filter, order) in orders {
+                let running = order.positions.filter { !graph.crashed.contains($0.key.host) }
+                if Set(running.values).count > 1 {
+                    flag("\(filter): total order at the end", "participants delivered different counts: "
+                         + running.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "), at: 0)
+                }
+            }
+        }
+        if violationCount > 0 { return .invalid }
+        return complete ? .valid : .undetermined(readError ?? "the trace ended early")
+    }
+}

@@ -1,0 +1,141 @@
+import Psync
+import PsyncTrace
+
+/// The context graph and the state of every host and participant, rebuilt from a trace's
+/// records alone as they stream by: the offline counterpart of the engine's images and views.
+///
+/// Like the engine (see `ContextGraph`), it keeps a vector clock per message, so that "m
+/// precedes m'" and "m is stable in p's view" cost one comparison per participant; images and
+/// views are down-closed, so each is one sequence number per sender. Memory grows with the
+/// number of messages, not with the number of records.
+public struct TraceGraph {
+    /// The conversation's participant list (the header's), and each one's position.
+    public private(set) var participants: [ParticipantID] = []
+    private var position: [ParticipantID: Int] = [:]
+    public var participantCount: Int { participants.count }
+
+    /// Message -> dense index; per message: predecessors, send time, vector clock.
+    private var index: [MessageID: Int] = [:]
+    public private(set) var messages: [MessageID] = []
+    public private(set) var predecessors: [[MessageID]] = []
+    public private(set) var sendTimes: [UInt64] = []
+    public private(set) var payloadBytes: [Int] = []
+    private var clocks: [UInt32] = []
+
+    /// Per host: how many of each sender's messages its image holds.
+    public private(set) var images: [HostID: [UInt32]] = [:]
+    /// Per participant position: how many of each sender's messages its view holds.
+    public private(set) var views: [[UInt32]] = []
+    /// Per participant position: the participants it masked out.
+    public private(set) var masked: [Set<Int>] = []
+    /// Per host: the messages in its holding queue.
+    public private(set) var held: [HostID: Set<MessageID>] = [:]
+    public private(set) var crashed: Set<HostID> = []
+
+    public init(participants: [ParticipantID] = []) { setParticipants(participants) }
+
+    public mutating func setParticipants(_ list: [ParticipantID]) {
+        guard participants.isEmpty, !list.isEmpty else { return }
+        participants = list
+        for (i, p) in list.enumerated() { position[p] = i }
+        views = Array(repeating: Array(repeating: 0, count: list.count), count: list.count)
+        masked = Array(repeating: [], count: list.count)
+    }
+
+    public func position(of p: ParticipantID) -> Int? { position[p] }
+    public func contains(_ m: MessageID) -> Bool { index[m] != nil }
+    public func messageIndex(_ m: MessageID) -> Int? { index[m] }
+    public func sendTime(_ m: MessageID) -> UInt64? { index[m].map { sendTimes[$0] } }
+    public func predecessors(of m: MessageID) -> [MessageID]? { index[m].map { predecessors[$0] } }
+
+    /// Whether `a` precedes `b` (both sent). O(1).
+    public func precedes(_ a: MessageID, _ b: MessageID) -> Bool {
+        guard a != b, let j = index[b], a.senderIndex < participantCount else { return false }
+        return clocks[j * participantCount + a.senderIndex] >= a.sequence
+    }
+
+    public func inView(_ m: MessageID, of p: Int) -> Bool {
+        m.senderIndex < participantCount && m.sequence <= views[p][m.senderIndex]
+    }
+
+    /// The participants other than `m`'s sender whose newest message in p's view follows m.
+    public func followers(of m: MessageID, inViewOf p: Int) -> [Int] {
+        (0..<participantCount).filter { q in
+            q != m.senderIndex && views[p][q] > 0 && precedes(m, MessageID(sender: q, sequence: views[p][q]))
+        }
+    }
+
+    /// Records a send; returns false if it contradicts the graph (an unknown predecessor, a
+    /// sender out of sequence).
+    @discardableResult
+    public mutating func send(_ m: MessageID, predecessors preds: [MessageID], at time: UInt64, bytes: Int) -> Bool {
+        guard index[m] == nil, m.senderIndex < participantCount else { return false }
+        let n = participantCount
+        var clock = [UInt32](repeating: 0, count: n)
+        for p in preds {
+            guard let j = index[p] else { return false }
+            for q in 0..<n { clock[q] = max(clock[q], clocks[j * n + q]) }
+        }
+        guard clock[m.senderIndex] == m.sequence - 1 else { return false }
+        clock[m.senderIndex] = m.sequence
+        index[m] = messages.count
+        messages.append(m)
+        predecessors.append(preds)
+        sendTimes.append(time)
+        payloadBytes.append(bytes)
+        clocks.append(contentsOf: clock)
+        return true
+    }
+
+    public mutating func attach(_ m: MessageID, at host: HostID) {
+        var image = images[host] ?? Array(repeating: 0, count: participantCount)
+        if m.senderIndex < participantCount { image[m.senderIndex] = max(image[m.senderIndex], m.sequence) }
+        images[host] = image
+        held[host]?.remove(m)
+    }
+
+    public mutating func enterView(_ m: MessageID, of p: Int) {
+        if m.senderIndex < participantCount { views[p][m.senderIndex] = max(views[p][m.senderIndex], m.sequence) }
+    }
+
+    public mutating func hold(_ m: MessageID, at host: HostID) { held[host, default: []].insert(m) }
+    public mutating func unhold(_ m: MessageID, at host: HostID) { held[host]?.remove(m) }
+    public mutating func crash(_ host: HostID) { crashed.insert(host) }
+    public mutating func mask(_ target: Int, by p: Int, out: Bool) {
+        if out { masked[p].insert(target) } else { masked[p].remove(target) }
+    }
+
+    /// Applies the graph-changing part of an event (sends, arrivals, receives, holds, masks,
+    /// crashes). Returns false if a send contradicts the graph.
+    @discardableResult
+    public mutating func apply(_ e: TraceEvent) -> Bool {
+        switch e.kind {
+        case .header(let h):
+            setParticipants(h.participants)
+        case .open(_, _, let ps, _):
+            setParticipants(ps)
+        case .send(_, let p, let m, let preds, let bytes):
+            let ok = send(m, predecessors: preds, at: e.time, bytes: bytes)
+            if let host = e.host { attach(m, at: host) }
+            if let i = position(of: p) { enterView(m, of: i) }
+            return ok
+        case .arrive(_, let m, _):
+            if let host = e.host { attach(m, at: host) }
+        case .receive(_, let p, let m):
+            if let i = position(of: p) { enterView(m, of: i) }
+        case .hold(_, let m, _):
+            if let host = e.host { hold(m, at: host) }
+        case .drop(let d) where d.reason == DropReason.discardedAfterFailedRequest.rawValue:
+            if let host = e.host, let m = d.message { unhold(m, at: host) }
+        case .maskOut(_, let p, let target), .maskIn(_, let p, let target):
+            if let i = position(of: p), let t = position(of: target) {
+                if case .maskOut = e.kind { mask(t, by: i, out: true) } else { mask(t, by: i, out: false) }
+            }
+        case .crash:
+            if let host = e.host { crash(host) }
+        default:
+            break
+        }
+        return true
+    }
+}

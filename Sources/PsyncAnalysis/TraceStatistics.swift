@@ -1,0 +1,114 @@
+import Histogram
+import Psync
+import PsyncTrace
+
+/// Latency distributions and counts from a trace (`psync trace stats`), with HdrHistogram:
+/// send to arrive (per receiving host), send to receive and send to stable (per participant),
+/// send to deliver (per filter, per participant), time in the holding queue (per host);
+/// retransmission, resend and drop counts; packets and bytes per delivered message.
+public struct TraceStatistics {
+    public typealias Latencies = Histogram<UInt64>
+
+    /// One distribution: overall, and per host or participant.
+    public struct Metric {
+        public var name: String
+        public var overall = TraceStatistics.newHistogram()
+        public var byKey: [String: Latencies] = [:]
+
+        mutating func record(_ value: UInt64, key: String) {
+            _ = overall.record(value)
+            _ = byKey[key, default: TraceStatistics.newHistogram()].record(value)
+        }
+    }
+
+    public private(set) var metrics: [String: Metric] = [:]
+    public private(set) var counts: [String: Int] = [:]
+    public private(set) var events = 0
+    public private(set) var filters: [String] = []
+    private var graph = TraceGraph()
+    private var holds: [HostID: [MessageID: UInt64]] = [:]
+
+    public init() {}
+
+    /// Nanosecond latencies from 1 ns to an hour, auto-resizing beyond, 3 significant digits.
+    static func newHistogram() -> Latencies {
+        var h = Latencies(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+        h.autoResize = true
+        return h
+    }
+
+    /// Metric names in report order.
+    public var metricNames: [String] {
+        ["arrive", "receive", "stable"] + filters.map { "deliver:\($0)" } + ["hold"]
+    }
+
+    mutating func latency(_ metric: String, _ m: MessageID, at t: UInt64, key: String) {
+        guard let sent = graph.sendTime(m), t >= sent else { return }
+        metrics[metric, default: Metric(name: metric)].record(t - sent, key: key)
+    }
+
+    mutating func count(_ name: String, _ n: Int = 1) { counts[name, default: 0] += n }
+
+    public mutating func observe(_ e: TraceEvent) {
+        events += 1
+        graph.apply(e)
+        let host = e.host.map(\.description) ?? "-"
+        switch e.kind {
+        case .header(let h):
+            filters = h.filters
+        case .send:
+            count("messages sent")
+        case .packetOut(let p):
+            count("packets sent")
+            count("bytes sent", p.bytes)
+            count("packets sent: \(p.type)")
+        case .arrive(_, let m, _):
+            latency("arrive", m, at: e.time, key: host)
+        case .receive(_, let p, let m):
+            count("receives")
+            latency("receive", m, at: e.time, key: p.description)
+        case .stable(_, let p, let m):
+            latency("stable", m, at: e.time, key: p.description)
+        case .hold(_, let m, _):
+            if let h = e.host { holds[h, default: [:]][m] = e.time }
+        case .release(_, let m):
+            if let h = e.host, let start = holds[h]?.removeValue(forKey: m) {
+                metrics["hold", default: Metric(name: "hold")].record(e.time - start, key: host)
+            }
+        case .retransmitRequest(_, _, _, let to, let broadcast):
+            count(broadcast ? "retransmit requests (broadcast)" : "retransmit requests (to source)", to.count)
+        case .retransmitAnswer(_, _, let ms):
+            count("messages retransmitted", ms.count)
+        case .resend:
+            count("resends")
+        case .resendSuccessors(_, _, let ss, _):
+            count("successors resent", ss.count)
+        case .drop(let d):
+            count("drops: \(d.reason)")
+        case .other("deliver", let fields):
+            let field = { (k: String) in fields.first { $0.0 == k }?.1 }
+            guard let filter = field("filter")?.string, let p = field("p")?.string,
+                  let m = field("mid")?.string.flatMap(MessageID.init(label:)) else { return }
+            if !filters.contains(filter) { filters.append(filter) }
+            count("deliveries: \(filter)")
+            latency("deliver:\(filter)", m, at: e.time, key: p)
+        default:
+            break
+        }
+    }
+
+    /// Delivered messages: the top filter's deliveries, or Psync's receives without filters.
+    public var delivered: Int {
+        filters.last.map { counts["deliveries: \($0)"] ?? 0 } ?? (counts["receives"] ?? 0)
+    }
+
+    /// The derived ratios: packets and bytes per delivered message.
+    public var perDelivered: [(String, Double)] {
+        let d = Double(max(delivered, 1))
+        return [("packets per delivered message", Double(counts["packets sent"] ?? 0) / d),
+                ("bytes per delivered message", Double(counts["bytes sent"] ?? 0) / d)]
+    }
+}
+
+/// The percentiles reported for each distribution.
+public let reportedPercentiles: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)]
