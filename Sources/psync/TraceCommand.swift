@@ -10,7 +10,7 @@ import Glibc
 struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace", abstract: "Read, check, draw and measure trace files.",
-        subcommands: [TraceCat.self, TraceCheck.self, TraceDot.self, TraceStats.self])
+        subcommands: [TraceCat.self, TraceCheck.self, TraceDot.self, TraceStats.self, TraceReplay.self])
 }
 
 /// `psync trace cat FILE`: the trace as JSON Lines, like `lz4 -dc FILE`, but checked: every
@@ -138,4 +138,35 @@ func writeText(_ text: String, to path: String) throws {
     guard let f = fopen(path, "w") else { throw ValidationError("cannot write \(path)") }
     defer { fclose(f) }
     guard fputs(text, f) >= 0 else { throw ValidationError("cannot write \(path)") }
+}
+
+/// `psync trace replay FILE --verify`: re-run the simulation and compare event for event.
+struct TraceReplay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay", abstract: "Re-run the simulation a trace describes.",
+        discussion: "--verify compares the re-run with the trace, record for record, and prints the first difference (exit 1).")
+
+    @Argument(help: "A trace file written by psync simulate.") var file: String
+    @Flag(help: "Confirm that re-running reproduces the trace exactly.") var verify = false
+
+    func validate() throws {
+        guard verify else { throw ValidationError("say what to do: --verify") }
+    }
+
+    func run() throws {
+        do {
+            switch try ReplayVerifier.verify(file) {
+            case .identical(let n):
+                print("identical: the re-run reproduces all \(n) records")
+            case .diverged(let d):
+                print("diverged at record \(d.record):")
+                print("  trace:  \(d.inTrace ?? "(ends here)")")
+                print("  re-run: \(d.inReplay ?? "(ends here)")")
+                throw ExitCode(1)
+            }
+        } catch let failure as ReplayVerifier.Failure {
+            printError("psync trace replay: \(file): \(failure)")
+            throw ExitCode(2)
+        }
+    }
 }
