@@ -21,6 +21,8 @@ public final class FilterStack {
     private var positions: [Int]
     private var applicationDeliveries: [FilterMessage] = []
     private var arrived: [FilterMessage] = []
+    /// Sends refused because the participant was muted (by membership, or by offline replay).
+    public private(set) var blockedSends = 0
     /// Whether this participant sent anything since its last receive.
     private var sentSinceReceive = false
     private var hostEffects: [HostEffect] = []
@@ -84,6 +86,18 @@ public final class FilterStack {
         pump()
     }
 
+    /// Sends exactly `content`, bypassing the filters and the mute: offline replay uses it to
+    /// make a participant send what the recorded participant sent. Returns the new message.
+    public func replaySend(_ content: FilterMessage.Content, now: Instant) -> MessageID? {
+        context.now = now
+        let muted = context.muted
+        context.muted = false
+        defer { context.muted = muted }
+        let mid = sendToPsync(content)
+        pump()
+        return mid
+    }
+
     /// Fires the timers that are due; returns what reached the application.
     public func fireTimers(now: Instant) -> [FilterMessage] {
         context.now = now
@@ -130,11 +144,19 @@ public final class FilterStack {
     }
 
     func sendToPsync(_ content: FilterMessage.Content) -> MessageID? {
-        guard !context.muted, let mid = try? context.host.send(FilterMessage.frame(content), in: context.conversation,
+        guard !context.muted else {
+            blockedSends += 1
+            return nil
+        }
+        guard let mid = try? context.host.send(FilterMessage.frame(content), in: context.conversation,
                                                as: context.participant, now: context.now) else { return nil }
         drainHostEffects()
         sentSinceReceive = true
         context.lastSent = mid
+        if case .control(let filter, let body) = content {
+            // What a control message says, so that offline replay can tell it from data.
+            record("control", filter: filter, [("mid", .string(mid.description)), ("body", .array(body.map { .uint(UInt64($0)) }))])
+        }
         arrived.append(FilterMessage(id: mid, sender: context.participant, content: content))
         return mid
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Psync
 import PsyncAnalysis
+import PsyncFilters
 import PsyncTrace
 #if canImport(Glibc)
 import Glibc
@@ -10,7 +11,8 @@ import Glibc
 struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace", abstract: "Read, check, draw and measure trace files.",
-        subcommands: [TraceCat.self, TraceCheck.self, TraceDot.self, TraceStats.self, TraceReplay.self])
+        subcommands: [TraceCat.self, TraceCheck.self, TraceDot.self, TraceStats.self, TraceReplay.self,
+                      TraceCompare.self, TraceExportCommand.self])
 }
 
 /// `psync trace cat FILE`: the trace as JSON Lines, like `lz4 -dc FILE`, but checked: every
@@ -148,12 +150,24 @@ struct TraceReplay: ParsableCommand {
 
     @Argument(help: "A trace file written by psync simulate.") var file: String
     @Flag(help: "Confirm that re-running reproduces the trace exactly.") var verify = false
+    @Option(help: "Counterfactual replay: what this filter stack (NAME[,NAME...], bottom first) would have delivered.") var filter: String?
+    @Flag(help: "Print every record with the state it leaves: holding queues and views.") var step = false
+    @Option(help: "With --step, stop after this many records.") var limit: Int?
 
     func validate() throws {
-        guard verify else { throw ValidationError("say what to do: --verify") }
+        guard [verify, filter != nil, step].filter({ $0 }).count == 1 else {
+            throw ValidationError("say what to do: one of --verify, --filter STACK, --step")
+        }
+        for name in filterNames {
+            do { _ = try FilterRegistry.make(name) } catch { throw ValidationError(error.description) }
+        }
     }
 
+    var filterNames: [String] { filter.map { $0.split(separator: ",").map(String.init) } ?? [] }
+
     func run() throws {
+        if filter != nil { return try counterfactual() }
+        if step { return try stepThrough() }
         do {
             switch try ReplayVerifier.verify(file) {
             case .identical(let n):
@@ -167,6 +181,82 @@ struct TraceReplay: ParsableCommand {
         } catch let failure as ReplayVerifier.Failure {
             printError("psync trace replay: \(file): \(failure)")
             throw ExitCode(2)
+        }
+    }
+}
+
+/// `psync trace export FILE --format perfetto|shiviz`.
+struct TraceExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Export a run for Perfetto / chrome://tracing, or for ShiViz.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case perfetto, shiviz }
+
+    @Argument(help: "A trace file.") var file: String
+    @Option(help: "perfetto (trace-event JSON) or shiviz (log with vector clocks).") var format: Format
+    @Option(name: .shortAndLong, help: "Write here instead of standard output.") var output: String?
+
+    func run() throws {
+        var exporter: any TraceExporter = format == .perfetto ? PerfettoExport() : ShivizExport()
+        var file: UnsafeMutablePointer<FILE>?
+        if let output {
+            guard let f = fopen(output, "w") else { printError("psync trace export: cannot write \(output)"); throw ExitCode(1) }
+            file = f
+        }
+        defer { if let file { fclose(file) } }
+        let emit = { (text: String) in if let file { fputs(text, file) } else { print(text, terminator: "") } }
+        let outcome = try readOrExit(self.file) { e in emit(exporter.observe(e)) }
+        emit(exporter.finish())
+        if let error = outcome.error { printError("psync trace export: \(self.file): \(error); exported the \(outcome.records) records read") }
+    }
+}
+
+/// `psync trace compare A B ...`: the statistics of several runs side by side.
+struct TraceCompare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare", abstract: "Compare the statistics of two or more traces, with ratios to the first.")
+
+    @Argument(help: "Two or more trace files.") var files: [String]
+
+    func validate() throws {
+        guard files.count >= 2 else { throw ValidationError("give two or more traces") }
+    }
+
+    func run() throws {
+        var runs: [(String, TraceStatistics)] = []
+        for file in files {
+            var stats = TraceStatistics()
+            let outcome = try readOrExit(file) { stats.observe($0) }
+            if let error = outcome.error { printError("psync trace compare: \(file): \(error)") }
+            runs.append((file, stats))
+        }
+        print(TraceComparison(runs).table, terminator: "")
+    }
+}
+
+extension TraceReplay {
+    func counterfactual() throws {
+        let result: (TraceStatistics, CounterfactualReplay, TraceStream.Outcome)
+        do { result = try CounterfactualReplay.statistics(file, filters: filterNames) } catch {
+            printError("psync trace replay: \(file): \(error)")
+            throw ExitCode(2)
+        }
+        let (stats, replay, outcome) = result
+        if let error = outcome.error { printError("psync trace replay: \(file): \(error); replayed the \(outcome.records) records read") }
+        print("counterfactual replay of \(file) under \(filterNames.joined(separator: ","))")
+        print(replay.exactness)
+        print(stats.report(.table), terminator: "")
+    }
+
+    func stepThrough() throws {
+        var stepper = TraceStepper()
+        var shown = 0
+        let interactive = isatty(0) != 0
+        _ = try readOrExit(file) { e in
+            guard limit.map({ shown < $0 }) ?? true else { return }
+            shown += 1
+            print(stepper.step(e))
+            if interactive, readLine() == "q" { shown = limit ?? Int.max }
         }
     }
 }
