@@ -22,11 +22,30 @@ public struct TraceStatistics {
     }
 
     public private(set) var metrics: [String: Metric] = [:]
-    public private(set) var counts: [String: Int] = [:]
+    /// Counters by name (`counts` adds the fixed ones below, kept apart to spare a hash per record).
+    private var namedCounts: [String: Int] = [:]
+    private var packetsSent = 0, bytesSent = 0, receives = 0, messagesSent = 0
     public private(set) var events = 0
     public private(set) var filters: [String] = []
     private var graph = TraceGraph()
     private var holds: [HostID: [MessageID: UInt64]] = [:]
+    /// Names built once: records repeat the same few hosts, participants and packet types.
+    private var names: [HostID: String] = [:]
+    private var participantNames: [ParticipantID: String] = [:]
+    private var packetKeys: [String: String] = [:]
+
+    mutating func name(_ h: HostID?) -> String {
+        guard let h else { return "-" }
+        if let n = names[h] { return n }
+        names[h] = h.description
+        return h.description
+    }
+
+    mutating func name(_ p: ParticipantID) -> String {
+        if let n = participantNames[p] { return n }
+        participantNames[p] = p.description
+        return p.description
+    }
 
     public init() {}
 
@@ -47,33 +66,43 @@ public struct TraceStatistics {
         metrics[metric, default: Metric(name: metric)].record(t - sent, key: key)
     }
 
-    mutating func count(_ name: String, _ n: Int = 1) { counts[name, default: 0] += n }
+    mutating func count(_ name: String, _ n: Int = 1) { namedCounts[name, default: 0] += n }
+
+    /// Every counter, by name.
+    public var counts: [String: Int] {
+        var all = namedCounts
+        for (name, n) in [("packets sent", packetsSent), ("bytes sent", bytesSent), ("receives", receives), ("messages sent", messagesSent)] where n > 0 {
+            all[name] = n
+        }
+        return all
+    }
 
     public mutating func observe(_ e: TraceEvent) {
         events += 1
         graph.apply(e)
-        let host = e.host.map(\.description) ?? "-"
         switch e.kind {
         case .header(let h):
             filters = h.filters
         case .send:
-            count("messages sent")
+            messagesSent += 1
         case .packetOut(let p):
-            count("packets sent")
-            count("bytes sent", p.bytes)
-            count("packets sent: \(p.type)")
+            packetsSent += 1
+            bytesSent += p.bytes
+            if packetKeys[p.type] == nil { packetKeys[p.type] = "packets sent: \(p.type)" }
+            count(packetKeys[p.type]!)
         case .arrive(_, let m, _):
-            latency("arrive", m, at: e.time, key: host)
+            latency("arrive", m, at: e.time, key: name(e.host))
         case .receive(_, let p, let m):
-            count("receives")
-            latency("receive", m, at: e.time, key: p.description)
+            receives += 1
+            latency("receive", m, at: e.time, key: name(p))
         case .stable(_, let p, let m):
-            latency("stable", m, at: e.time, key: p.description)
+            latency("stable", m, at: e.time, key: name(p))
         case .hold(_, let m, _):
             if let h = e.host { holds[h, default: [:]][m] = e.time }
         case .release(_, let m):
             if let h = e.host, let start = holds[h]?.removeValue(forKey: m) {
-                metrics["hold", default: Metric(name: "hold")].record(e.time - start, key: host)
+                let key = name(e.host)
+                metrics["hold", default: Metric(name: "hold")].record(e.time - start, key: key)
             }
         case .retransmitRequest(_, _, _, let to, let broadcast):
             count(broadcast ? "retransmit requests (broadcast)" : "retransmit requests (to source)", to.count)
@@ -99,14 +128,14 @@ public struct TraceStatistics {
 
     /// Delivered messages: the top filter's deliveries, or Psync's receives without filters.
     public var delivered: Int {
-        filters.last.map { counts["deliveries: \($0)"] ?? 0 } ?? (counts["receives"] ?? 0)
+        filters.last.map { namedCounts["deliveries: \($0)"] ?? 0 } ?? receives
     }
 
     /// The derived ratios: packets and bytes per delivered message.
     public var perDelivered: [(String, Double)] {
         let d = Double(max(delivered, 1))
-        return [("packets per delivered message", Double(counts["packets sent"] ?? 0) / d),
-                ("bytes per delivered message", Double(counts["bytes sent"] ?? 0) / d)]
+        return [("packets per delivered message", Double(packetsSent) / d),
+                ("bytes per delivered message", Double(bytesSent) / d)]
     }
 }
 

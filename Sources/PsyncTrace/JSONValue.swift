@@ -282,6 +282,7 @@ public struct JSONParser {
         defer { depth -= 1 }
         i += 1
         var pairs: [(String, JSONValue)] = []
+        pairs.reserveCapacity(12)
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(pairs) }
         while true {

@@ -85,37 +85,38 @@ extension TraceEvent {
             self.init(time: 0, host: nil, .header(try TraceHeader(r)))
             return
         }
+        r.rewind()
         let time = try r.uint("t")
         let host = try r.optionalHost("host")
         let kind: Kind
-        switch name {
-        case "open": kind = .open(try r.cid(), try r.participant("p"), participants: try r.participants("participants"), active: try r.bool("active"))
-        case "send": kind = .send(try r.cid(), try r.participant("p"), try r.mid("mid"), predecessors: try r.mids("preds"), payloadBytes: try r.int("bytes"))
-        case "packet_out": kind = .packetOut(try r.packet(peerKey: "to"))
-        case "packet_in": kind = .packetIn(try r.packet(peerKey: "from"))
-        case "arrive": kind = .arrive(try r.cid(), try r.mid("mid"), predecessors: try r.mids("preds"))
-        case "hold": kind = .hold(try r.cid(), try r.mid("mid"), missing: try r.mids("missing"))
-        case "release": kind = .release(try r.cid(), try r.mid("mid"))
-        case "rr_sent":
+        switch Self.knownKinds[name] {
+        case .open: kind = .open(try r.cid(), try r.participant("p"), participants: try r.participants("participants"), active: try r.bool("active"))
+        case .send: kind = .send(try r.cid(), try r.participant("p"), try r.mid("mid"), predecessors: try r.mids("preds"), payloadBytes: try r.int("bytes"))
+        case .packetOut: kind = .packetOut(try r.packet(peerKey: "to"))
+        case .packetIn: kind = .packetIn(try r.packet(peerKey: "from"))
+        case .arrive: kind = .arrive(try r.cid(), try r.mid("mid"), predecessors: try r.mids("preds"))
+        case .hold: kind = .hold(try r.cid(), try r.mid("mid"), missing: try r.mids("missing"))
+        case .release: kind = .release(try r.cid(), try r.mid("mid"))
+        case .rrSent:
             kind = .retransmitRequest(try r.cid(), try r.optionalMid("mid"), leaves: try r.mids("leaves"),
                                       to: try r.hosts("to"), broadcast: try r.bool("broadcast"))
-        case "rr_answered": kind = .retransmitAnswer(try r.cid(), requester: try r.host("requester"), messages: try r.mids("mids"))
-        case "resend": kind = .resend(try r.cid(), try r.mid("mid"))
-        case "resend_successors":
+        case .rrAnswered: kind = .retransmitAnswer(try r.cid(), requester: try r.host("requester"), messages: try r.mids("mids"))
+        case .resend: kind = .resend(try r.cid(), try r.mid("mid"))
+        case .resendSuccessors:
             kind = .resendSuccessors(try r.cid(), try r.mid("mid"), successors: try r.mids("successors"), to: try r.host("to"))
-        case "receive": kind = .receive(try r.cid(), try r.participant("p"), try r.mid("mid"))
-        case "stable": kind = .stable(try r.cid(), try r.participant("p"), try r.mid("mid"))
-        case "mask_out": kind = .maskOut(try r.cid(), try r.participant("p"), target: try r.participant("target"))
-        case "mask_in": kind = .maskIn(try r.cid(), try r.participant("p"), target: try r.participant("target"))
-        case "drop":
+        case .receive: kind = .receive(try r.cid(), try r.participant("p"), try r.mid("mid"))
+        case .stable: kind = .stable(try r.cid(), try r.participant("p"), try r.mid("mid"))
+        case .maskOut: kind = .maskOut(try r.cid(), try r.participant("p"), target: try r.participant("target"))
+        case .maskIn: kind = .maskIn(try r.cid(), try r.participant("p"), target: try r.participant("target"))
+        case .drop:
             kind = .drop(DropRecord(
                 reason: try r.string("reason"), conversation: try r.optional("cid") { v throws(TraceFormatError) in ConversationID(try r.uintValue(v, "cid")) },
                 message: try r.optionalMid("mid"), from: try r.optionalHost("from"), to: try r.optionalHost("to"),
                 detail: try r.optional("detail") { v throws(TraceFormatError) in try r.stringValue(v, "detail") } ?? ""))
-        case "crash": kind = .crash
-        case "partition": kind = .partition(side: try r.hosts("side"), healAt: try r.uint("heal"))
-        case "heal": kind = .heal(side: try r.hosts("side"))
-        default: kind = .other(name: name, fields: fields.filter { $0.0 != "t" && $0.0 != "kind" && $0.0 != "host" })
+        case .crash: kind = .crash
+        case .partition: kind = .partition(side: try r.hosts("side"), healAt: try r.uint("heal"))
+        case .heal: kind = .heal(side: try r.hosts("side"))
+        case nil: kind = .other(name: name, fields: fields.filter { $0.0 != "t" && $0.0 != "kind" && $0.0 != "host" })
         }
         self.init(time: time, host: host, kind)
     }
@@ -142,8 +143,24 @@ extension TraceHeader {
                   participants: try r.participants("participants"),
                   conversation: try r.optional("cid") { v throws(TraceFormatError) in ConversationID(try r.uintValue(v, "cid")) },
                   filters: try r.array("filters").map { v throws(TraceFormatError) in try r.stringValue(v, "filters") },
-                  run: r.fields.first { $0.0 == "run" }?.1 ?? .null)
+                  run: r.lookup("run") ?? .null)
     }
+}
+
+extension TraceEvent {
+    /// The kinds this version decodes, looked up by one hash rather than a chain of string
+    /// comparisons (readers decode millions of records).
+    enum KnownKind {
+        case open, send, packetOut, packetIn, arrive, hold, release, rrSent, rrAnswered, resend, resendSuccessors
+        case receive, stable, maskOut, maskIn, drop, crash, partition, heal
+    }
+
+    static let knownKinds: [String: KnownKind] = [
+        "open": .open, "send": .send, "packet_out": .packetOut, "packet_in": .packetIn, "arrive": .arrive,
+        "hold": .hold, "release": .release, "rr_sent": .rrSent, "rr_answered": .rrAnswered, "resend": .resend,
+        "resend_successors": .resendSuccessors, "receive": .receive, "stable": .stable, "mask_out": .maskOut,
+        "mask_in": .maskIn, "drop": .drop, "crash": .crash, "partition": .partition, "heal": .heal,
+    ]
 }
 
 /// Why a record does not decode as a trace event.
@@ -153,15 +170,37 @@ public struct TraceFormatError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Typed access to a record's fields, with errors that name the field.
-struct FieldReader {
+///
+/// Lookups start where the previous one ended: records list their fields in the order decoders
+/// ask for them, so nearly every lookup is one comparison of equal keys (the fast path of
+/// String equality) instead of a scan through unequal ones.
+final class FieldReader {
     let fields: [(String, JSONValue)]
+    private var cursor = 0
+
+    init(fields: [(String, JSONValue)]) { self.fields = fields }
+
+    /// Lookups start again from the first field.
+    func rewind() { cursor = 0 }
+
+    func lookup(_ key: String) -> JSONValue? {
+        let n = fields.count
+        for k in 0..<n {
+            let i = (cursor + k) % n
+            if fields[i].0 == key {
+                cursor = i + 1
+                return fields[i].1
+            }
+        }
+        return nil
+    }
 
     func field(_ key: String) throws(TraceFormatError) -> JSONValue {
-        guard let v = fields.first(where: { $0.0 == key })?.1 else { throw TraceFormatError("missing field '\(key)'") }
+        guard let v = lookup(key) else { throw TraceFormatError("missing field '\(key)'") }
         return v
     }
     func optional<T>(_ key: String, _ decode: (JSONValue) throws(TraceFormatError) -> T) throws(TraceFormatError) -> T? {
-        guard let v = fields.first(where: { $0.0 == key })?.1, v != .null else { return nil }
+        guard let v = lookup(key), v != .null else { return nil }
         return try decode(v)
     }
     func uintValue(_ v: JSONValue, _ key: String) throws(TraceFormatError) -> UInt64 {

@@ -1,4 +1,7 @@
 import CLZ4
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads a trace file as a stream of typed events, in constant memory whatever the file's size.
 ///
@@ -100,16 +103,21 @@ public final class TraceReader {
 
     /// The next complete line of decoded text, without its newline.
     private func nextLine() -> ArraySlice<UInt8>? {
-        guard let nl = lines[lineStart...].firstIndex(of: UInt8(ascii: "\n")) else {
+        let start = lineStart
+        let newline: Int? = lines.withUnsafeBufferPointer { buffer in
+            guard start < buffer.count, let base = buffer.baseAddress,
+                  let hit = memchr(base + start, Int32(UInt8(ascii: "\n")), buffer.count - start) else { return nil }
+            return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        }
+        guard let nl = newline else {
             if lineStart > 0 {
                 lines.removeSubrange(0..<lineStart)
                 lineStart = 0
             }
             return nil
         }
-        let line = lines[lineStart..<nl]
         lineStart = nl + 1
-        return line
+        return lines[start..<nl]
     }
 
     /// Feeds the decoder until it produces output, or the file ends.
