@@ -67,24 +67,28 @@ public struct DotExporter {
         if let title = options.title { out.append("  label=\(quote(title));") }
         out.append("  node [shape=circle, fontname=\"Helvetica\", fontsize=10, width=0.45, fixedsize=true];")
         out.append("  edge [arrowsize=0.6];")
-        // Lanes: a label, then the sender's messages joined by invisible heavy edges. The labels
-        // share the first rank, in participant order, so the lanes stack a, b, c, ... downwards.
-        let lanes = (0..<n).filter { s in chosen.contains { $0.senderIndex == s } }
-        out.append("  { rank=min; \(lanes.map { "lane_\($0);" }.joined(separator: " ")) }")
-        for (x, y) in zip(lanes, lanes.dropFirst()) { out.append("  lane_\(x) -> lane_\(y) [style=invis];") }
+        // Lanes: each sender's messages in a band of their own (an invisible cluster), in
+        // send order along invisible heavy edges, behind a label. Bands stack a, b, c, ...
+        out.append("  newrank=true;")
         for s in 0..<n {
             let mine = chosen.filter { $0.senderIndex == s }
             guard !mine.isEmpty else { continue }
             let lane = "lane_\(s)"
             let who = "\(MessageID.senderLabel(s)) = \(graph.participants[s])"
-            out.append("  \(lane) [shape=plaintext, fixedsize=false, label=\(quote(who)), group=\(quote(lane))];")
+            out.append("  subgraph cluster_\(lane) {")
+            out.append("    style=invis;")
+            out.append("    \(lane) [shape=plaintext, fixedsize=false, label=\(quote(who)), group=\(quote(lane))];")
             var previous = lane
             for m in mine {
-                out.append("  \(node(m, viewer: viewer, group: lane));")
-                out.append("  \(quote(previous)) -> \(quote(m.description)) [style=invis, weight=20];")
+                out.append("    \(node(m, viewer: viewer, group: lane));")
+                out.append("    \(quote(previous)) -> \(quote(m.description)) [style=invis, weight=20];")
                 previous = m.description
             }
+            out.append("  }")
         }
+        let lanes = (0..<n).filter { s in chosen.contains { $0.senderIndex == s } }
+        out.append("  { rank=min; \(lanes.map { "lane_\($0);" }.joined(separator: " ")) }")
+        for (x, y) in zip(lanes, lanes.dropFirst()) { out.append("  lane_\(x) -> lane_\(y) [style=invis];") }
         for m in chosen {
             for p in graph.predecessors(of: m) ?? [] where shown.contains(p) {
                 let faded = viewer.map { !graph.inView(m, of: $0) } ?? false

@@ -60,22 +60,32 @@ digraph psync {
   labelloc=t;
   node [shape=circle, fontname="Helvetica", fontsize=10, width=0.45, fixedsize=true];
   edge [arrowsize=0.6];
+  newrank=true;
+  subgraph cluster_lane_0 {
+    style=invis;
+    lane_0 [shape=plaintext, fixedsize=false, label="a = p0", group="lane_0"];
+    "a1" [label="a1", group="lane_0"];
+    "lane_0" -> "a1" [style=invis, weight=20];
+    "a2" [label="a2", group="lane_0"];
+    "a1" -> "a2" [style=invis, weight=20];
+  }
+  subgraph cluster_lane_1 {
+    style=invis;
+    lane_1 [shape=plaintext, fixedsize=false, label="b = p1", group="lane_1"];
+    "b1" [label="b1", group="lane_1"];
+    "lane_1" -> "b1" [style=invis, weight=20];
+  }
+  subgraph cluster_lane_2 {
+    style=invis;
+    lane_2 [shape=plaintext, fixedsize=false, label="c = p2", group="lane_2"];
+    "c1" [label="c1", group="lane_2"];
+    "lane_2" -> "c1" [style=invis, weight=20];
+    "c2" [label="c2", group="lane_2"];
+    "c1" -> "c2" [style=invis, weight=20];
+  }
   { rank=min; lane_0; lane_1; lane_2; }
   lane_0 -> lane_1 [style=invis];
   lane_1 -> lane_2 [style=invis];
-  lane_0 [shape=plaintext, fixedsize=false, label="a = p0", group="lane_0"];
-  "a1" [label="a1", group="lane_0"];
-  "lane_0" -> "a1" [style=invis, weight=20];
-  "a2" [label="a2", group="lane_0"];
-  "a1" -> "a2" [style=invis, weight=20];
-  lane_1 [shape=plaintext, fixedsize=false, label="b = p1", group="lane_1"];
-  "b1" [label="b1", group="lane_1"];
-  "lane_1" -> "b1" [style=invis, weight=20];
-  lane_2 [shape=plaintext, fixedsize=false, label="c = p2", group="lane_2"];
-  "c1" [label="c1", group="lane_2"];
-  "lane_2" -> "c1" [style=invis, weight=20];
-  "c2" [label="c2", group="lane_2"];
-  "c1" -> "c2" [style=invis, weight=20];
   "a1" -> "b1";
   "a1" -> "c1";
   "c1" -> "c2";
@@ -98,24 +108,34 @@ digraph psync {
   labelloc=t;
   node [shape=circle, fontname="Helvetica", fontsize=10, width=0.45, fixedsize=true];
   edge [arrowsize=0.6];
+  newrank=true;
+  subgraph cluster_lane_0 {
+    style=invis;
+    lane_0 [shape=plaintext, fixedsize=false, label="a = p0", group="lane_0"];
+    "a1" [label="a1", group="lane_0", peripheries=2];
+    "lane_0" -> "a1" [style=invis, weight=20];
+    "a2" [label="a2", group="lane_0"];
+    "a1" -> "a2" [style=invis, weight=20];
+    "a3" [label="a3", group="lane_0"];
+    "a2" -> "a3" [style=invis, weight=20];
+  }
+  subgraph cluster_lane_1 {
+    style=invis;
+    lane_1 [shape=plaintext, fixedsize=false, label="b = p1", group="lane_1"];
+    "b1" [label="b1", group="lane_1", peripheries=2];
+    "lane_1" -> "b1" [style=invis, weight=20];
+    "b2" [label="b2", group="lane_1"];
+    "b1" -> "b2" [style=invis, weight=20];
+  }
+  subgraph cluster_lane_2 {
+    style=invis;
+    lane_2 [shape=plaintext, fixedsize=false, label="c = p2", group="lane_2"];
+    "c1" [label="c1", group="lane_2", peripheries=2];
+    "lane_2" -> "c1" [style=invis, weight=20];
+  }
   { rank=min; lane_0; lane_1; lane_2; }
   lane_0 -> lane_1 [style=invis];
   lane_1 -> lane_2 [style=invis];
-  lane_0 [shape=plaintext, fixedsize=false, label="a = p0", group="lane_0"];
-  "a1" [label="a1", group="lane_0", peripheries=2];
-  "lane_0" -> "a1" [style=invis, weight=20];
-  "a2" [label="a2", group="lane_0"];
-  "a1" -> "a2" [style=invis, weight=20];
-  "a3" [label="a3", group="lane_0"];
-  "a2" -> "a3" [style=invis, weight=20];
-  lane_1 [shape=plaintext, fixedsize=false, label="b = p1", group="lane_1"];
-  "b1" [label="b1", group="lane_1", peripheries=2];
-  "lane_1" -> "b1" [style=invis, weight=20];
-  "b2" [label="b2", group="lane_1"];
-  "b1" -> "b2" [style=invis, weight=20];
-  lane_2 [shape=plaintext, fixedsize=false, label="c = p2", group="lane_2"];
-  "c1" [label="c1", group="lane_2", peripheries=2];
-  "lane_2" -> "c1" [style=invis, weight=20];
   "a1" -> "b1";
   "b1" -> "c1";
   "c1" -> "a2";
