@@ -4,8 +4,9 @@ import Psync
 /// Total-order filters need every participant to follow each message so that it becomes
 /// stable; a participant with nothing to say acknowledges with an empty control message.
 ///
-/// One refinement: receiving only ACKs does not call for an ACK, or participants would
-/// acknowledge each other's acknowledgements forever once the application falls silent.
+/// One refinement: receiving only ACKs (of any filter of the stack) does not call for an ACK, or
+/// participants, and two acknowledging filters in one stack, would acknowledge each other's
+/// acknowledgements forever once the application falls silent.
 /// Nobody waits on an ACK's stability: an ACK is never delivered, and the messages that matter
 /// become stable through the ACKs they provoke.
 ///
@@ -40,7 +41,7 @@ struct Acknowledgement {
 
     /// Sends (or schedules) an ACK for `filter` if the batch calls for one.
     mutating func afterBatch(received: [FilterMessage], sentSomething: Bool, filter: OrderingFilter, _ context: FilterContext) {
-        guard !sentSomething, received.contains(where: { !Self.isAck($0, of: filter.name) }) else { return }
+        guard !sentSomething, received.contains(where: { !Self.isAck($0) }) else { return }
         guard delayNanoseconds > 0 else {
             context.sendControl(Self.body, from: filter)
             return

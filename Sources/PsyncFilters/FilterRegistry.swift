@@ -7,6 +7,8 @@ public enum FilterRegistry {
         ("depth-first", "total order by a depth-first traversal, each node expanded once stable (Section 4.2, footnote 3)"),
         ("quorum", "delivers a message once a majority has it in context; quorum:N for N (Section 3.4)"),
         ("stable-causal", "causal order, each message delivered once stable (the README's example filter)"),
+        ("handshake", "three-way initialize and terminate around the application's messages (Section 3.4)"),
+        ("commutative", "replicated objects: commutative operations at once, others in batches (Section 4.3, Figure 9)"),
         ("membership", "conversation-wide delete and join by agreement, above a total order: waves,membership (Sections 3.2.4, 5)"),
     ]
 
@@ -26,6 +28,8 @@ public enum FilterRegistry {
         case "quorum": return QuorumFilter()
         case "membership": return MembershipFilter()
         case "stable-causal": return StableCausalFilter()
+        case "handshake": return HandshakeFilter()
+        case "commutative": return CommutativeFilter()
         default:
             if name.hasPrefix("quorum:"), let k = Int(name.dropFirst(7)), k >= 1 { return QuorumFilter(quorum: k) }
             throw UnknownFilter(name: name)

@@ -23,7 +23,9 @@ public protocol OrderingFilter: AnyObject {
     /// A message entered the view (received, or sent by this participant), in view order.
     /// Every filter sees every message, the control messages of other filters included.
     func viewGrew(_ message: FilterMessage, _ context: FilterContext)
-    /// The layer below delivered `message` (control messages of this filter never come here).
+    /// The layer below delivered `message`: application data, and the control messages of this
+    /// filter and of the filters above it (those of filters below are consumed there). A filter
+    /// consumes its own control messages: it never delivers them up.
     func input(_ message: FilterMessage, _ context: FilterContext)
     /// The view or the input changed: deliver what can be delivered now.
     func update(_ context: FilterContext)
