@@ -118,6 +118,9 @@ public struct TraceStatistics {
             let field = { (k: String) in fields.first { $0.0 == k }?.1 }
             guard let filter = field("filter")?.string, let p = field("p")?.string,
                   let m = field("mid")?.string.flatMap(MessageID.init(label:)) else { return }
+            // Latencies and counts are of application messages (control messages that a filter
+            // passes up to the one above are delivered too, but are not what users wait for).
+            guard field("application")?.bool ?? true else { return }
             if !filters.contains(filter) { filters.append(filter) }
             count("deliveries: \(filter)")
             latency("deliver:\(filter)", m, at: e.time, key: p)

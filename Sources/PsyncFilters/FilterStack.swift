@@ -129,7 +129,8 @@ public final class FilterStack {
         let i = index(of: filter)
         positions[i] += 1
         onDeliver?(i, m, positions[i])
-        record("deliver", filter: filter.name, [("mid", .string(m.id.description)), ("position", .uint(UInt64(positions[i])))])
+        record("deliver", filter: filter.name, [("mid", .string(m.id.description)), ("position", .uint(UInt64(positions[i]))),
+                                                ("application", .bool(m.isApplication))])
         if i + 1 < filters.count {
             if !isConsumedBelow(m, filters[i + 1]) { filters[i + 1].input(m, context) }
         } else if m.isApplication {

@@ -216,10 +216,14 @@ struct TraceCompare: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare", abstract: "Compare the statistics of two or more traces, with ratios to the first.")
 
-    @Argument(help: "Two or more trace files.") var files: [String]
+    @Argument(help: "Trace files: two or more, or one with --filter.") var files: [String]
+    @Option(help: "Also replay the (first) trace under this filter stack, NAME[,NAME...] (repeatable).") var filter: [String] = []
 
     func validate() throws {
-        guard files.count >= 2 else { throw ValidationError("give two or more traces") }
+        guard files.count + filter.count >= 2 else { throw ValidationError("give two or more traces, or one and --filter STACK") }
+        for name in filter.flatMap({ $0.split(separator: ",").map(String.init) }) {
+            do { _ = try FilterRegistry.make(name) } catch { throw ValidationError(error.description) }
+        }
     }
 
     func run() throws {
@@ -229,6 +233,17 @@ struct TraceCompare: ParsableCommand {
             let outcome = try readOrExit(file) { stats.observe($0) }
             if let error = outcome.error { printError("psync trace compare: \(file): \(error)") }
             runs.append((file, stats))
+        }
+        for stack in filter {
+            let names = stack.split(separator: ",").map(String.init)
+            do {
+                let (stats, replay, _) = try CounterfactualReplay.statistics(files[0], filters: names)
+                runs.append(("replay: \(stack)", stats))
+                print("replay under \(stack): \(replay.exactness)")
+            } catch {
+                printError("psync trace compare: \(files[0]): \(error)")
+                throw ExitCode(2)
+            }
         }
         print(TraceComparison(runs).table, terminator: "")
     }
