@@ -234,9 +234,6 @@ extension Host {
     /// The number of messages in the holding queue of `cid`.
     public func heldCount(_ cid: ConversationID) -> Int { slot(of: cid).flatMap { images[$0]?.holding.count } ?? 0 }
 
-    /// The conversations this host holds an image of, in the order they were created.
-    public var conversationIDs: [ConversationID] { images.compactMap { $0?.id } }
-
     /// The image's index and the participant's view slot, for operations that change them.
     func lookup(_ cid: ConversationID, _ pid: ParticipantID, requireOpen: Bool = true) throws(PsyncError) -> (Int, Int) {
         guard let i = slot(of: cid) else { throw .unknownConversation(cid) }
