@@ -19,7 +19,6 @@ public struct TraceGraph {
     public private(set) var messages: [MessageID] = []
     public private(set) var predecessors: [[MessageID]] = []
     public private(set) var sendTimes: [UInt64] = []
-    public private(set) var payloadBytes: [Int] = []
     private var clocks: [UInt32] = []
 
     /// Per host: how many of each sender's messages its image holds.
@@ -44,7 +43,6 @@ public struct TraceGraph {
 
     public func position(of p: ParticipantID) -> Int? { position[p] }
     public func contains(_ m: MessageID) -> Bool { index[m] != nil }
-    public func messageIndex(_ m: MessageID) -> Int? { index[m] }
     public func sendTime(_ m: MessageID) -> UInt64? { index[m].map { sendTimes[$0] } }
     public func predecessors(of m: MessageID) -> [MessageID]? { index[m].map { predecessors[$0] } }
 
@@ -68,7 +66,7 @@ public struct TraceGraph {
     /// Records a send; returns false if it contradicts the graph (an unknown predecessor, a
     /// sender out of sequence).
     @discardableResult
-    public mutating func send(_ m: MessageID, predecessors preds: [MessageID], at time: UInt64, bytes: Int) -> Bool {
+    public mutating func send(_ m: MessageID, predecessors preds: [MessageID], at time: UInt64) -> Bool {
         guard index[m] == nil, m.senderIndex < participantCount else { return false }
         let n = participantCount
         var clock = [UInt32](repeating: 0, count: n)
@@ -82,7 +80,6 @@ public struct TraceGraph {
         messages.append(m)
         predecessors.append(preds)
         sendTimes.append(time)
-        payloadBytes.append(bytes)
         clocks.append(contentsOf: clock)
         return true
     }
@@ -114,8 +111,8 @@ public struct TraceGraph {
             setParticipants(h.participants)
         case .open(_, _, let ps, _):
             setParticipants(ps)
-        case .send(_, let p, let m, let preds, let bytes):
-            let ok = send(m, predecessors: preds, at: e.time, bytes: bytes)
+        case .send(_, let p, let m, let preds, _):
+            let ok = send(m, predecessors: preds, at: e.time)
             if let host = e.host { attach(m, at: host) }
             if let i = position(of: p) { enterView(m, of: i) }
             return ok

@@ -28,7 +28,7 @@ import PsyncSimulator
         #expect(ha != hc, "a different seed changes the run")
     }
 
-    @Test func delayDistributionsStayInRange() {
+    @Test func delayAndFaultSpecificationsParseAndRun() {
         let config = SimulationConfig(seed: 5, participants: 3,
                                       network: NetworkModel(link: LinkModel(delay: .exponential(baseNanoseconds: 1_000, meanNanoseconds: 2_000_000))))
         let result = Simulator(config).run()
