@@ -148,21 +148,29 @@ struct ContextGraph {
         return n
     }
 
-    /// The messages of the image that are not in the down-closure of `boundary` (a vector of
-    /// per-sender sequence numbers), optionally restricted to the strict ancestors of `target`;
-    /// in arrival (topological) order. This answers a retransmission request (Section 3.2.1).
-    func messages(after boundary: [UInt32], before target: NodeIndex?) -> [NodeIndex] {
+    /// The messages of the image beyond `boundary` and within `limit` (both vectors of per-sender
+    /// sequence numbers, that is, down-closed sets): for each sender s, sequences
+    /// boundary[s]+1 ... min(limit[s], frontier(s)), in arrival (topological) order. This is
+    /// the answer to a retransmission request (Section 3.2.1): the requester's image is
+    /// `boundary`, and `limit` is the down-closure of what it asks for. O(answer x log answer).
+    func messages(after boundary: [UInt32], through limit: [UInt32]) -> [NodeIndex] {
         var out: [NodeIndex] = []
         for s in 0..<participantCount {
-            let high = target.map { clock($0, s) } ?? frontier(s)
             var k = boundary[s] + 1
-            while k <= min(high, frontier(s)) {
-                let n = node(s, k)
-                if n != target { out.append(n) }
+            while k <= min(limit[s], frontier(s)) {
+                out.append(node(s, k))
                 k += 1
             }
         }
         out.sort()
         return out
     }
+
+    /// Node `n`'s vector clock: its down-closure, one sequence number per sender.
+    func clockVector(_ n: NodeIndex) -> [UInt32] {
+        Array(clockPool[Int(n) * participantCount..<(Int(n) + 1) * participantCount])
+    }
+
+    /// The image's frontier: how many messages of each sender it holds.
+    var frontierVector: [UInt32] { nodeOf.map { UInt32($0.count) } }
 }

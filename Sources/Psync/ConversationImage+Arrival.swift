@@ -6,6 +6,8 @@ extension ConversationImage {
         let mid = an.message
         guard isParticipantHost(from), mid.senderIndex < participantCount, participants[mid.senderIndex] == an.sender
         else { out.drop(Drop(.nonParticipant, conversation: id, message: mid, from: from)); return false }
+        // A cut retransmission answer asks for the rest once this message is placed.
+        defer { if an.answerCut { answerWasCut(from: from, now: now, &out) } }
         guard an.predecessors.count <= participantCount,
               an.predecessors.allSatisfy({ $0.senderIndex < participantCount })
         else {
@@ -30,12 +32,12 @@ extension ConversationImage {
             hold(an, missing: HoldingQueue.missing(of: an, in: graph), from: from, now: now, &out)
             return false
         }
-        return attach(an, from: from, &out)
+        return attach(an, from: from, now: now, &out)
     }
 
     /// Attaches a message whose predecessors are present, then every held message that this
     /// releases (Section 3.1.3), iteratively. Returns true if the root was attached.
-    mutating func attach(_ first: AddNode, from: HostID, _ out: inout Outbox) -> Bool {
+    mutating func attach(_ first: AddNode, from: HostID, now: Instant, _ out: inout Outbox) -> Bool {
         var attachedRoot = false
         var work = [first]
         while let an = work.popLast() {
@@ -46,6 +48,10 @@ extension ConversationImage {
             let n = graph.insert(an.message, predecessors: an.predecessors, payload: an.payload)
             out.counters.messagesAttached += 1
             out.event(.arrive(id, an.message, predecessors: an.predecessors))
+            if config.recovery == .gaps {
+                learnFromArrival(n)
+                if !gaps.isEmpty { gaps.close(an.message) }
+            }
             for slot in views.indices where isReceivable(n, slot: slot) { makeReceivable(n, slot: slot, &out) }
             attachedRoot = attachedRoot || an.message == .root
             guard holding.count > 0 else { continue }
@@ -54,6 +60,7 @@ extension ConversationImage {
                 work.append(entry.packet)
             }
         }
+        noteActivity(now: now, &out)
         return attachedRoot
     }
 

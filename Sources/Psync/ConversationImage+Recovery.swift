@@ -1,8 +1,11 @@
-/// Recovery from lost messages and failed hosts within one conversation: the holding-queue
-/// timers and retransmission requests of Sections 3.2.1 and 3.2.3, the answers to them, and the
-/// successors a host resends when it receives a resent message it already has (Section 3.2.2).
+/// Recovery from lost messages and failed hosts within one conversation, the paper's way
+/// (`RecoveryPolicy.paper`): the holding-queue timers and retransmission requests of Sections
+/// 3.2.1 and 3.2.3 and the answers to them; and, for both policies, holding and the successors
+/// a host resends when it receives a resent message it already has (Section 3.2.2).
 extension ConversationImage {
-    /// Puts a message whose predecessors are missing in the holding queue, with a timer.
+    /// Puts a message whose predecessors are missing in the holding queue. Under `.paper` the
+    /// message gets a timer of its own; under `.gaps` each missing predecessor that is not held
+    /// itself opens (or joins) a gap.
     mutating func hold(_ an: AddNode, missing: [MessageID], from: HostID, now: Instant, _ out: inout Outbox) {
         guard holding.count < config.holdingQueueLimit else {
             return out.drop(Drop(.holdingQueueFull, conversation: id, message: an.message, from: from))
@@ -10,7 +13,10 @@ extension ConversationImage {
         let deadline = now.adding(nanoseconds: config.holdTimeoutNanoseconds)
         holding.hold(an, from: from, missing: missing, deadline: deadline)
         out.event(.hold(id, an.message, missing: missing))
-        out.setTimer(.hold(id, an.message), deadline)
+        switch config.recovery {
+        case .paper: out.setTimer(.hold(id, an.message), deadline)
+        case .gaps: openGaps(for: an.message, missing: missing, source: from, deadline: deadline, &out)
+        }
     }
 
     /// The escalation of Sections 3.2.1 and 3.2.3: ask the host the held message came from
@@ -46,9 +52,10 @@ extension ConversationImage {
     /// Answers a retransmission request with every message "between the leaf set and the
     /// out-of-order message, exclusive" (Section 3.2.1). The requester's image is the
     /// down-closure of its leaves, which per sender is a sequence number, so the answer is a
-    /// set of per-sender ranges: no graph search. A host that lacks the named message (a
-    /// broadcast request, Section 3.2.3) answers with everything after the leaves, bounded by
-    /// `retransmitBatchLimit`.
+    /// set of per-sender ranges: no graph search. A host that lacks a leaf knows only that
+    /// leaf's own sequence (the weakness `RecoveryPolicy.gaps` removes). A host that lacks the
+    /// named message (a broadcast request, Section 3.2.3) answers with everything after the
+    /// leaves. Either answer is cut at `retransmitBatchLimit`.
     func answer(_ rr: RetransmitRequest, from: HostID, _ out: inout Outbox) {
         guard isParticipantHost(from) else {
             return out.drop(Drop(.nonParticipant, conversation: id, from: from, detail: "retransmission request"))
@@ -65,10 +72,9 @@ extension ConversationImage {
             }
         }
         let target = rr.message.flatMap { graph.index(of: $0) }
-        let nodes = graph.messages(after: boundary, before: target).prefix(config.retransmitBatchLimit)
-        out.event(.retransmitAnswered(id, requester: from, messages: nodes.map { graph.mids[Int($0)] }))
-        out.counters.retransmittedMessages += nodes.count
-        for n in nodes { out.transmit(dataPacket(n, resent: false), to: [from]) }
+        let nodes = graph.messages(after: boundary, through: target.map(graph.clockVector) ?? graph.frontierVector)
+            .filter { $0 != target }
+        transmitAnswer(nodes.prefix(config.retransmitBatchLimit), cut: nodes.count > config.retransmitBatchLimit, to: from, &out)
     }
 
     /// Section 3.2.2: on a resent copy of a message it has, a host "resends all the messages in

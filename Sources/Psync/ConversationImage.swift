@@ -18,14 +18,23 @@ struct ConversationImage {
     /// The local participants' views, in participant-list order.
     var views: [View]
     var holding = HoldingQueue()
+    /// Recovery state of `RecoveryPolicy.gaps`: open gaps, and what the peers are known to hold.
+    var gaps = GapTracker()
+    var peers: PeerKnowledge
+    /// Jitter for request and digest timers, split from the host's seeded generator (the engine
+    /// draws no unseeded number: one seed reproduces a run).
+    var rng: SplitMix64
 
-    init(id: ConversationID, participants: [ParticipantID], localHost: HostID, openedBy opener: ParticipantID?, config: HostConfig) {
+    init(id: ConversationID, participants: [ParticipantID], localHost: HostID, openedBy opener: ParticipantID?,
+         config: HostConfig, rng: SplitMix64) {
         self.id = id
         self.participants = participants
         self.config = config
         participantHosts = Set(participants.map(\.host)).sorted()
         otherHosts = participantHosts.filter { $0 != localHost }
         graph = ContextGraph(participantCount: participants.count)
+        peers = PeerKnowledge(participants: participants, otherHosts: otherHosts)
+        self.rng = rng
         views = participants.indices.filter { participants[$0].host == localHost }.map {
             View(participant: $0, participantCount: participants.count,
                  state: participants[$0] == opener ? .open : .pending)
@@ -99,15 +108,31 @@ struct ConversationImage {
     }
 
     /// The data packet that carries the message at node `n`: an SC for the root, else an AN.
-    func dataPacket(_ n: ContextGraph.NodeIndex, resent: Bool) -> Packet {
+    func dataPacket(_ n: ContextGraph.NodeIndex, resent: Bool, answerCut: Bool = false) -> Packet {
         let mid = graph.mids[Int(n)]
         let payload = graph.payloads[Int(n)]
         if mid == .root {
             return .startConversation(StartConversation(
-                conversation: id, participants: participants, payload: payload, resent: resent))
+                conversation: id, participants: participants, payload: payload, resent: resent, answerCut: answerCut))
         }
         return .addNode(AddNode(
             conversation: id, message: mid, sender: participants[mid.senderIndex],
-            predecessors: graph.predecessors(n).map { graph.mids[Int($0)] }, payload: payload, resent: resent))
+            predecessors: graph.predecessors(n).map { graph.mids[Int($0)] }, payload: payload, resent: resent,
+            answerCut: answerCut))
+    }
+
+    /// The image's frontier as messages: the newest message of each sender it holds any of.
+    var frontierMessages: [MessageID] {
+        (0..<participantCount).compactMap { s in
+            graph.frontier(s) > 0 ? MessageID(sender: s, sequence: graph.frontier(s)) : nil
+        }
+    }
+
+    /// Sends the messages at `nodes` to `host` as one retransmission answer, flagging the last
+    /// one if the answer was cut (`cut`), and reports it.
+    func transmitAnswer(_ nodes: ArraySlice<ContextGraph.NodeIndex>, cut: Bool, to host: HostID, _ out: inout Outbox) {
+        out.event(.retransmitAnswered(id, requester: host, messages: nodes.map { graph.mids[Int($0)] }, cut: cut))
+        out.counters.retransmittedMessages += nodes.count
+        for n in nodes { out.transmit(dataPacket(n, resent: false, answerCut: cut && n == nodes.last), to: [host]) }
     }
 }

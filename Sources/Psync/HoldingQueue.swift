@@ -1,6 +1,7 @@
 /// Messages that arrived before some of their predecessors (Section 3.1.3): "placed in a holding
-/// queue until all the predecessors are present". Each held message has a timer that drives the
-/// recovery of Sections 3.2.1 and 3.2.3: ask the host it came from, then every host, then give up.
+/// queue until all the predecessors are present". Under `RecoveryPolicy.paper` each held message
+/// has a timer that drives the recovery of Sections 3.2.1 and 3.2.3 (ask the host it came from,
+/// then every host, then give up); under `.gaps` the missing messages are tracked as gaps.
 struct HoldingQueue {
     /// How far recovery for a held message has gone.
     enum Stage: Equatable {
@@ -28,8 +29,11 @@ struct HoldingQueue {
 
     func contains(_ mid: MessageID) -> Bool { entries[mid] != nil }
 
-    /// Whether some held message waits for `mid` (used by masking, Section 3.2.4).
+    /// Whether some held message waits for `mid` (used by masking, Section 3.2.4, and gaps).
     func isAwaited(_ mid: MessageID) -> Bool { waiters[mid] != nil }
+
+    /// The held messages that wait for `mid`.
+    func waiters(of mid: MessageID) -> [MessageID] { waiters[mid] ?? [] }
 
     subscript(mid: MessageID) -> Entry? {
         get { entries[mid] }
@@ -60,6 +64,7 @@ struct HoldingQueue {
     }
 
     /// Removes a held message that recovery gave up on (Section 3.2.3), with its waits.
+    /// (`.paper` stages only: `Stage` and the deadline are unused under `.gaps`.)
     mutating func discard(_ mid: MessageID, graph: ContextGraph) -> Entry? {
         guard let e = entries.removeValue(forKey: mid) else { return nil }
         for m in HoldingQueue.missing(of: e.packet, in: graph) {

@@ -21,7 +21,8 @@ extension Host {
         }
         guard slot(of: cid) == nil, !closed.contains(cid) else { throw .conversationExists(cid) }
         let ordered = [opener] + participants.filter { $0 != opener }
-        _ = addImage(ConversationImage(id: cid, participants: ordered, localHost: id, openedBy: opener, config: config))
+        _ = addImage(ConversationImage(id: cid, participants: ordered, localHost: id, openedBy: opener, config: config,
+                                       rng: rng.split()))
         foreign.remove(cid)
         outbox.event(.open(cid, opener, participants: ordered, active: true))
         return cid
@@ -69,6 +70,7 @@ extension Host {
     public func send(_ payload: [UInt8], in cid: ConversationID, as pid: ParticipantID, now: Instant) throws(PsyncError) -> MessageID {
         let (i, v) = try lookup(cid, pid)
         let mid = images[i]!.send(payload, slot: v, &outbox)
+        images[i]!.noteActivity(now: now, &outbox)
         if mid == .root { announce(i) }
         return mid
     }

@@ -27,17 +27,32 @@ public final class Host {
     var openWaiters: [ParticipantID: Instant?] = [:]
     var orphans: [ConversationID: Orphans] = [:]
     var outbox: Outbox
+    /// The host's seeded generator: each image takes a generator split from it, for the jitter
+    /// of its timers. The engine draws no other random number.
+    var rng: SplitMix64
 
-    /// Data packets that arrived before their conversation's SC (Section 3.2.1).
+    /// Data packets that arrived before their conversation's SC (Section 3.2.1), and digests
+    /// for it (`.gaps`): both say the conversation exists and who can send its root.
     struct Orphans {
         var packets: [(AddNode, HostID)] = []
+        var digests: [(FrontierRequest, HostID)] = []
         var attempts = 0
+
+        /// Who is asked: every host that sent a packet for the conversation.
+        var sources: [HostID] { Set(packets.map(\.1) + digests.map(\.1)).sorted() }
+        /// What is asked for (`.gaps`): the newest message of each sender they named.
+        var wanted: [MessageID] {
+            ConversationImage.newestPerSender(packets.map(\.0.message) + digests.flatMap(\.0.frontier))
+        }
     }
 
-    public init(id: HostID, config: HostConfig = HostConfig()) {
+    /// A host with identity `id`. `seed` seeds the jitter of its recovery timers; hosts of one
+    /// conversation should have different seeds (the default derives it from `id`).
+    public init(id: HostID, config: HostConfig = HostConfig(), seed: UInt64? = nil) {
         self.id = id
         self.config = config
         outbox = Outbox(reportsEvents: config.reportsEvents)
+        rng = SplitMix64(seed: seed ?? UInt64(id.rawValue) &* 0x9E37_79B9_7F4A_7C15)
     }
 
     /// Handles one input and returns the effects it produced (and any left by earlier calls
@@ -108,12 +123,23 @@ public final class Host {
             if let i = slot(of: rr.conversation) {
                 images[i]!.answer(rr, from: from, &outbox)
             } else {
-                let reason: DropReason = closed.contains(rr.conversation) ? .closedConversation : .unknownConversation
-                outbox.drop(Drop(reason, conversation: rr.conversation, from: from))
+                dropRequestForUnknown(rr.conversation, from: from)
+            }
+        case .frontierRequest(let fr):
+            if let i = slot(of: fr.conversation) {
+                images[i]!.receiveFrontierRequest(fr, from: from, &outbox)
+            } else if fr.isDigest, !closed.contains(fr.conversation), !foreign.contains(fr.conversation) {
+                receiveOrphanDigest(fr, from: from, now: now)
+            } else {
+                dropRequestForUnknown(fr.conversation, from: from)
             }
         case .restart(let rs):
             outbox.drop(Drop(.unsupported, conversation: rs.conversation, from: from, detail: "RS (restart) is not implemented"))
         }
+    }
+
+    func dropRequestForUnknown(_ cid: ConversationID, from: HostID) {
+        outbox.drop(Drop(closed.contains(cid) ? .closedConversation : .unknownConversation, conversation: cid, from: from))
     }
 
     /// An SC: the first message of a conversation, which creates the image (Section 3.1.2).
@@ -145,7 +171,8 @@ public final class Host {
         // Section 3.3: a bounded number of pending conversations per participant.
         let hasRoom = locals.contains { openWaiters[$0] != nil || (pending[$0]?.count ?? 0) < config.pendingConversationLimit }
         guard hasRoom else { return outbox.drop(Drop(.pendingLimit, conversation: cid, from: from)) }
-        let i = addImage(ConversationImage(id: cid, participants: sc.participants, localHost: id, openedBy: nil, config: config))
+        let i = addImage(ConversationImage(id: cid, participants: sc.participants, localHost: id, openedBy: nil,
+                                           config: config, rng: rng.split()))
         if images[i]!.receiveData(root, from: from, now: now, &outbox) { announce(i) }
         for (an, source) in orphans.removeValue(forKey: cid)?.packets ?? [] {
             if images[i]!.receiveData(an, from: source, now: now, &outbox) { announce(i) }
@@ -181,8 +208,7 @@ public final class Host {
         let cid = an.conversation
         if closed.contains(cid) { return outbox.drop(Drop(.closedConversation, conversation: cid, message: an.message, from: from)) }
         if foreign.contains(cid) { return outbox.drop(Drop(.notTakingPart, conversation: cid, message: an.message, from: from)) }
-        let total = orphans.values.reduce(0) { $0 + $1.packets.count }
-        guard total < config.orphanPacketLimit else {
+        guard orphanRoom() else {
             return outbox.drop(Drop(.orphanQueueFull, conversation: cid, message: an.message, from: from))
         }
         let isFirst = orphans[cid] == nil
@@ -190,17 +216,39 @@ public final class Host {
         if isFirst { requestRoot(cid, now: now) }
     }
 
-    /// Asks every host that sent an orphan of `cid` for the conversation from its root.
+    /// A digest for a conversation whose SC has not arrived (`.gaps`): a host that lost the SC
+    /// and everything after it learns of the conversation only this way. Kept like an orphan.
+    func receiveOrphanDigest(_ fr: FrontierRequest, from: HostID, now: Instant) {
+        guard orphanRoom() else { return outbox.drop(Drop(.orphanQueueFull, conversation: fr.conversation, from: from)) }
+        let isFirst = orphans[fr.conversation] == nil
+        orphans[fr.conversation, default: Orphans()].digests.append((fr, from))
+        if isFirst { requestRoot(fr.conversation, now: now) }
+    }
+
+    /// Section 3.3's bound on what is kept for conversations whose SC is missing.
+    func orphanRoom() -> Bool {
+        orphans.values.reduce(0) { $0 + $1.packets.count + $1.digests.count } < config.orphanPacketLimit
+    }
+
+    /// Asks every host that sent an orphan of `cid` for the conversation from its root: with an
+    /// empty leaf set (`.paper`, Section 3.2.1) or an empty frontier (`.gaps`).
     func requestRoot(_ cid: ConversationID, now: Instant) {
         guard var entry = orphans[cid] else { return }
         entry.attempts += 1
         orphans[cid] = entry
-        let sources = Set(entry.packets.map(\.1)).sorted()
-        let request = RetransmitRequest(conversation: cid, message: entry.packets[0].0.message, leaves: [])
+        let sources = entry.sources
         outbox.counters.retransmitRequestsSent += sources.count
-        outbox.event(.retransmitRequested(request, to: sources, broadcast: sources.count > 1))
-        outbox.transmit(.retransmitRequest(request), to: sources)
-        outbox.setTimer(.orphan(cid), now.adding(nanoseconds: config.retransmitTimeoutNanoseconds))
+        switch config.recovery {
+        case .paper:
+            let request = RetransmitRequest(conversation: cid, message: entry.packets.first?.0.message, leaves: [])
+            outbox.event(.retransmitRequested(request, to: sources, broadcast: sources.count > 1))
+            outbox.transmit(.retransmitRequest(request), to: sources)
+        case .gaps:
+            let request = FrontierRequest(conversation: cid, frontier: [], wanted: entry.wanted)
+            outbox.event(.frontierRequested(request, to: sources, reason: .orphan))
+            outbox.transmit(.frontierRequest(request), to: sources)
+        }
+        outbox.setTimer(.orphan(cid), now.adding(nanoseconds: config.backoff(afterRequests: entry.attempts, &rng)))
     }
 
     // MARK: Timers
@@ -209,15 +257,22 @@ public final class Host {
         switch timer {
         case .hold(let cid, let mid):
             if let i = slot(of: cid) { images[i]!.holdTimerFired(mid, now: now, &outbox) }
+        case .recovery(let cid):
+            if let i = slot(of: cid) { images[i]!.recoveryTimerFired(now: now, &outbox) }
+        case .digest(let cid):
+            if let i = slot(of: cid) { images[i]!.digestTimerFired(now: now, &outbox) }
         case .orphan(let cid):
             guard let entry = orphans[cid] else { return }
-            if entry.attempts < config.sourceRequestAttempts + config.broadcastRequestAttempts {
+            if entry.attempts < config.requestAttempts {
                 return requestRoot(cid, now: now)
             }
             orphans[cid] = nil
             for (an, source) in entry.packets {
                 outbox.drop(Drop(.unknownConversation, conversation: cid, message: an.message, from: source,
                                  detail: "the SC never arrived"))
+            }
+            for (_, source) in entry.digests {
+                outbox.drop(Drop(.unknownConversation, conversation: cid, from: source, detail: "the SC never arrived (digest)"))
             }
         case .passiveOpen(let pid):
             if let deadline = openWaiters[pid], let d = deadline, d <= now {

@@ -1,17 +1,37 @@
 /// Tunables of one host's engine: timers of the recovery protocol (Sections 3.2.1, 3.2.3) and
 /// the memory bounds of Section 3.3. All durations are nanoseconds of the shell's clock.
+///
+/// `HostConfig()` is the default recovery policy with its tunables; `HostConfig(recovery:
+/// .paper)` sets the paper's literal rule with the paper's counts (one request to the source,
+/// one broadcast, fixed timeouts).
 public struct HostConfig: Sendable, Hashable, Codable {
-    /// How long a message waits in the holding queue before a retransmission request is sent.
-    /// Zero asks at once; a little more than the network's reordering spread avoids asking for
-    /// messages that are merely late.
+    /// How lost messages are recovered (Sections 3.2.1-3.2.3).
+    public var recovery: RecoveryPolicy = .gaps
+    /// How long a message waits in the holding queue before its missing predecessors are asked
+    /// for. Zero asks at once; a little more than the network's reordering spread avoids asking
+    /// for messages that are merely late.
     public var holdTimeoutNanoseconds: UInt64 = 10_000_000
-    /// How long to wait for an answer to a retransmission request before escalating.
+    /// How long to wait for an answer to a retransmission request before asking again. Under
+    /// `.gaps` this is the first wait; each further request doubles it, up to
+    /// `retransmitTimeoutMaxNanoseconds`, plus up to a quarter of seeded jitter.
     public var retransmitTimeoutNanoseconds: UInt64 = 40_000_000
-    /// Requests sent to the host the held message came from before broadcasting (the paper: 1).
-    public var sourceRequestAttempts = 1
-    /// Broadcast requests before the held message is discarded (the paper: 1).
-    public var broadcastRequestAttempts = 1
-    /// At most this many messages answer one retransmission request.
+    /// The longest wait between two requests for the same gap, and between two digests (`.gaps`).
+    public var retransmitTimeoutMaxNanoseconds: UInt64 = 320_000_000
+    /// Requests sent to the host a held message came from before asking elsewhere
+    /// (`.paper`: 1, "guaranteed to have m'", Section 3.2.1).
+    public var sourceRequestAttempts = 2
+    /// Requests sent to one other member, preferably one known to hold the missing message,
+    /// before broadcasting (`.gaps` only).
+    public var memberRequestAttempts = 1
+    /// Broadcast requests before the held message is discarded (`.paper`: 1, Section 3.2.3).
+    public var broadcastRequestAttempts = 5
+    /// How long an image must be quiet before it sends a digest (`.gaps` tail recovery).
+    public var digestQuietNanoseconds: UInt64 = 80_000_000
+    /// Digest rounds without progress before a host stops sending digests to a peer (`.gaps`);
+    /// new messages or news of the peer start them again.
+    public var digestAttempts = 6
+    /// At most this many messages answer one retransmission request; a cut answer flags its
+    /// last message (`answerCut`) so that the requester asks again at once.
     public var retransmitBatchLimit = 256
     /// Section 3.3: "only a fixed number of out-of-order messages are saved in each
     /// conversation's holding queue; additional messages are discarded".
@@ -27,5 +47,16 @@ public struct HostConfig: Sendable, Hashable, Codable {
     /// Bounds enforced when decoding packets given as bytes.
     public var wireLimits = WireCodec.Limits()
 
-    public init() {}
+    public init(recovery: RecoveryPolicy = .gaps) {
+        self.recovery = recovery
+        if recovery == .paper {
+            sourceRequestAttempts = 1
+            memberRequestAttempts = 0
+            broadcastRequestAttempts = 1
+            retransmitTimeoutMaxNanoseconds = retransmitTimeoutNanoseconds
+        }
+    }
+
+    /// Requests for one gap before its held messages are discarded (`.gaps`).
+    var requestAttempts: Int { sourceRequestAttempts + memberRequestAttempts + broadcastRequestAttempts }
 }

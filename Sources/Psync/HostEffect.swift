@@ -16,9 +16,12 @@ public enum HostEffect: Sendable, Equatable {
     case event(EngineEvent)
 }
 
-/// The timers a host may ask for: one per held message, one per waiting operation.
+/// The timers a host may ask for: one per held message (`RecoveryPolicy.paper`) or one for the
+/// gaps and one for the digests of each image (`.gaps`), and one per waiting operation.
 public enum TimerID: Hashable, Sendable {
     case hold(ConversationID, MessageID)
+    case recovery(ConversationID)
+    case digest(ConversationID)
     case orphan(ConversationID)
     case passiveOpen(ParticipantID)
     case receive(ConversationID, ParticipantID)
@@ -44,10 +47,16 @@ public enum EngineEvent: Sendable, Equatable {
     case hold(ConversationID, MessageID, missing: [MessageID])
     /// A held message was released into the image (its `arrive` follows).
     case release(ConversationID, MessageID)
-    /// A retransmission request was sent (to the source host, or broadcast).
+    /// A retransmission request was sent (to the source host, or broadcast) (`.paper`).
     case retransmitRequested(RetransmitRequest, to: [HostID], broadcast: Bool)
-    /// A retransmission request was answered with `messages`.
-    case retransmitAnswered(ConversationID, requester: HostID, messages: [MessageID])
+    /// A frontier request (gap request or digest) was sent, and why (`.gaps`).
+    case frontierRequested(FrontierRequest, to: [HostID], reason: RequestReason)
+    /// A retransmission request or digest was answered with `messages`; `cut` if the batch
+    /// limit cut the answer short.
+    case retransmitAnswered(ConversationID, requester: HostID, messages: [MessageID], cut: Bool)
+    /// Digest rounds went unanswered `digestAttempts` times: tail recovery stops until the image
+    /// grows or the peers speak (they are suspected of having failed).
+    case digestsStopped(ConversationID, unanswered: [HostID])
     /// `resend(node)` sent a flagged duplicate; or a host answered one with successors.
     case resent(ConversationID, MessageID)
     case resentSuccessors(ConversationID, of: MessageID, successors: [MessageID], to: HostID)
@@ -105,7 +114,8 @@ public enum DropReason: String, Sendable, CaseIterable, Codable {
     case contradiction
     /// A message from a masked-out participant that no held message needs (Section 3.2.4).
     case masked
-    /// A held message whose retransmission requests all went unanswered (Section 3.2.3).
+    /// A held message whose retransmission requests all went unanswered (Section 3.2.3), or
+    /// that waited on such a message.
     case discardedAfterFailedRequest = "discarded-after-failed-request"
     /// A bound of Section 3.3 was reached.
     case holdingQueueFull = "holding-queue-full"
@@ -126,6 +136,8 @@ public struct HostCounters: Sendable, Equatable {
     public var messagesAttached = 0
     public var messagesReceived = 0
     public var retransmitRequestsSent = 0
+    /// Digests and digest replies (tail recovery, `.gaps`).
+    public var digestsSent = 0
     public var retransmittedMessages = 0
     public var resends = 0
     public var drops: [DropReason: Int] = [:]

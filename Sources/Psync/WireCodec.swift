@@ -8,8 +8,10 @@
 ///     type 2 AN: mid, sender pid, count, count x mid, payload length, payload  (Figure 4)
 ///     type 3 RR: [mid if flag 0x02], count, count x mid                  (Figure 5)
 ///     type 4 RS: pid, count, count x mid                                 (Section 5.1, reserved)
+///     type 5 FR: count, count x mid (frontier), count, count x mid (wanted)
 ///     pid = host, local; mid = sender index, sequence
-///     flags: 0x01 resent (SC, AN), 0x02 RR names a message; other bits must be zero.
+///     flags: 0x01 resent (SC, AN), 0x04 answer cut (SC, AN), 0x02 RR names a message,
+///     0x08 FR is a digest reply; other bits must be zero.
 ///
 /// Decoding never traps: malformed, truncated, oversized or trailing input is a `WireError`.
 public enum WireCodec {
@@ -27,10 +29,16 @@ public enum WireCodec {
     }
 
     enum PacketType: UInt8 {
-        case startConversation = 1, addNode = 2, retransmitRequest = 3, restart = 4
+        case startConversation = 1, addNode = 2, retransmitRequest = 3, restart = 4, frontierRequest = 5
     }
     static let flagResent: UInt8 = 0x01
     static let flagHasMessage: UInt8 = 0x02
+    static let flagAnswerCut: UInt8 = 0x04
+    static let flagReply: UInt8 = 0x08
+
+    static func dataFlags(resent: Bool, answerCut: Bool) -> UInt8 {
+        (resent ? flagResent : 0) | (answerCut ? flagAnswerCut : 0)
+    }
 
     // MARK: Encoding
 
@@ -45,7 +53,7 @@ public enum WireCodec {
             precondition(sc.participants.count <= limits.maxParticipants, "too many participants")
             precondition(sc.payload.count <= limits.maxPayloadBytes, "payload too large")
             out.append(PacketType.startConversation.rawValue)
-            out.append(sc.resent ? flagResent : 0)
+            out.append(dataFlags(resent: sc.resent, answerCut: sc.answerCut))
             putVarint(sc.conversation.rawValue, &out)
             putVarint(UInt64(sc.participants.count), &out)
             for p in sc.participants { putParticipant(p, &out) }
@@ -54,7 +62,7 @@ public enum WireCodec {
             precondition(an.predecessors.count <= limits.maxParticipants, "too many predecessors")
             precondition(an.payload.count <= limits.maxPayloadBytes, "payload too large")
             out.append(PacketType.addNode.rawValue)
-            out.append(an.resent ? flagResent : 0)
+            out.append(dataFlags(resent: an.resent, answerCut: an.answerCut))
             putVarint(an.conversation.rawValue, &out)
             putMessage(an.message, &out)
             putParticipant(an.sender, &out)
@@ -67,6 +75,14 @@ public enum WireCodec {
             putVarint(rr.conversation.rawValue, &out)
             if let m = rr.message { putMessage(m, &out) }
             putMessages(rr.leaves, &out)
+        case .frontierRequest(let fr):
+            precondition(fr.frontier.count <= limits.maxParticipants, "frontier longer than the participant limit")
+            precondition(fr.wanted.count <= limits.maxParticipants, "more wanted messages than the participant limit")
+            out.append(PacketType.frontierRequest.rawValue)
+            out.append(fr.isReply ? flagReply : 0)
+            putVarint(fr.conversation.rawValue, &out)
+            putMessages(fr.frontier, &out)
+            putMessages(fr.wanted, &out)
         case .restart(let rs):
             precondition(rs.leaves.count <= limits.maxParticipants, "too many leaves")
             out.append(PacketType.restart.rawValue)
@@ -114,8 +130,9 @@ public enum WireCodec {
         guard let type = PacketType(rawValue: bytes[3]) else { throw .unknownType(bytes[3]) }
         let flags = bytes[4]
         let allowed: UInt8 = switch type {
-        case .startConversation, .addNode: flagResent
+        case .startConversation, .addNode: flagResent | flagAnswerCut
         case .retransmitRequest: flagHasMessage
+        case .frontierRequest: flagReply
         case .restart: 0
         }
         guard flags & ~allowed == 0 else { throw .badFlags(flags) }
@@ -133,7 +150,8 @@ public enum WireCodec {
             }
             let payload = try r.bytes(limit: limits.maxPayloadBytes)
             packet = .startConversation(StartConversation(
-                conversation: cid, participants: participants, payload: payload, resent: flags & flagResent != 0))
+                conversation: cid, participants: participants, payload: payload, resent: flags & flagResent != 0,
+                answerCut: flags & flagAnswerCut != 0))
         case .addNode:
             let mid = try r.message()
             let sender = try r.participant()
@@ -141,11 +159,16 @@ public enum WireCodec {
             let payload = try r.bytes(limit: limits.maxPayloadBytes)
             packet = .addNode(AddNode(
                 conversation: cid, message: mid, sender: sender, predecessors: preds,
-                payload: payload, resent: flags & flagResent != 0))
+                payload: payload, resent: flags & flagResent != 0, answerCut: flags & flagAnswerCut != 0))
         case .retransmitRequest:
             let mid = flags & flagHasMessage != 0 ? try r.message() : nil
             let leaves = try r.messages(limit: limits.maxParticipants)
             packet = .retransmitRequest(RetransmitRequest(conversation: cid, message: mid, leaves: leaves))
+        case .frontierRequest:
+            let frontier = try r.messages(limit: limits.maxParticipants)
+            let wanted = try r.messages(limit: limits.maxParticipants)
+            packet = .frontierRequest(FrontierRequest(conversation: cid, frontier: frontier, wanted: wanted,
+                                                      isReply: flags & flagReply != 0))
         case .restart:
             let pid = try r.participant()
             let leaves = try r.messages(limit: limits.maxParticipants)

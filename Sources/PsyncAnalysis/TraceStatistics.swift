@@ -106,8 +106,13 @@ public struct TraceStatistics {
             }
         case .retransmitRequest(_, _, _, let to, let broadcast):
             count(broadcast ? "retransmit requests (broadcast)" : "retransmit requests (to source)", to.count)
-        case .retransmitAnswer(_, _, let ms):
+        case .frontierRequest(_, _, _, _, let to, let reason):
+            count("frontier requests (\(reason))", to.count)
+        case .retransmitAnswer(_, _, let ms, let cut):
             count("messages retransmitted", ms.count)
+            if cut { count("retransmit answers cut") }
+        case .digestsStopped:
+            count("digest rounds given up")
         case .resend:
             count("resends")
         case .resendSuccessors(_, _, let ss, _):

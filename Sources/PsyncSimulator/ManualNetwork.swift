@@ -15,6 +15,7 @@ public final class ManualNetwork {
             case .startConversation: "SC a1"
             case .addNode(let an): "AN \(an.message)"
             case .retransmitRequest(let rr): "RR \(rr.message.map(\.description) ?? "-") leaves \(rr.leaves)"
+            case .frontierRequest(let fr): "FR frontier \(fr.frontier) wanted \(fr.wanted)\(fr.isReply ? " reply" : "")"
             case .restart: "RS"
             }
             return "\(from)->\(to) \(what)\(packet.isResent ? " (resent)" : "")"

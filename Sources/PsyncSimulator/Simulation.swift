@@ -108,7 +108,7 @@ public final class Simulator {
         var root = SplitMix64(seed: config.seed)
         networkRNG = root.split()
         for i in 0..<config.participants {
-            hosts.append(Host(id: HostID(UInt32(i)), config: hostConfig))
+            hosts.append(Host(id: HostID(UInt32(i)), config: hostConfig, seed: root.next()))
             apps.append(ScriptedParticipant(index: i, pid: config.participantIDs[i], rng: root.split()))
         }
     }

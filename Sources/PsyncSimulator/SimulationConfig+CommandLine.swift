@@ -6,7 +6,7 @@ extension SimulationConfig {
     /// nil when the configuration uses something the command line cannot express (drop rules,
     /// per-link overrides, engine timers other than the defaults).
     public var commandLineArguments: [String]? {
-        guard faults.drops.isEmpty, network.overrides.isEmpty, host == HostConfig(),
+        guard faults.drops.isEmpty, network.overrides.isEmpty, host == HostConfig(recovery: host.recovery),
               timeLimitNanoseconds == SimulationConfig().timeLimitNanoseconds
         else { return nil }
         let w = workload, l = network.link
@@ -18,6 +18,7 @@ extension SimulationConfig {
                     "--reorder-delay", formatDuration(l.reorderDelayMaxNanoseconds),
                     "--settle-timeout", formatDuration(w.settleTimeoutNanoseconds),
                     "--settle-attempts", "\(w.settleAttempts)"]
+        if host.recovery != HostConfig().recovery { args += ["--recovery", host.recovery.rawValue] }
         if !w.acknowledges { args.append("--no-acks") }
         if w.betaFraction > 0 { args += ["--beta", "\(w.betaFraction)"] }
         if !recordsHistory { args.append("--no-check") }

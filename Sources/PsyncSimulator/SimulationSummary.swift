@@ -12,7 +12,7 @@ public struct SimulationSummary {
             "seed \(r.config.seed): \(r.config.participants) participants, delay \(r.config.network.link.delay), loss \(r.config.network.link.lossProbability), duplicate \(r.config.network.link.duplicateProbability), reorder \(r.config.network.link.reorderProbability)",
             "messages sent:        \(r.dataSent) data + \(r.acksSent) acks",
             "packets sent:         \(r.network.packetsSent) (\(r.network.bytesSent) bytes)",
-            "retransmit requests:  \(r.total(\.retransmitRequestsSent)), messages retransmitted: \(r.total(\.retransmittedMessages)), resends: \(r.total(\.resends))",
+            "recovery:             \(r.config.host.recovery.rawValue): \(r.total(\.retransmitRequestsSent)) requests, \(r.total(\.digestsSent)) digests, \(r.total(\.retransmittedMessages)) messages retransmitted, \(r.total(\.resends)) resends",
             "network:              \(r.network.lost) lost, \(r.network.duplicated) duplicated, \(r.network.reordered) reordered, \(r.network.droppedByPartition) cut by partitions",
             "drops:                " + (r.drops.isEmpty ? "none" : r.drops.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")),
             "time to quiescence:   \(formatMilliseconds(r.quiescenceNanoseconds))",

@@ -11,7 +11,12 @@ extension TraceEvent.Kind {
         case .release(let c, let m): self = .release(c, m)
         case .retransmitRequested(let rr, let to, let broadcast):
             self = .retransmitRequest(rr.conversation, rr.message, leaves: rr.leaves, to: to, broadcast: broadcast)
-        case .retransmitAnswered(let c, let requester, let ms): self = .retransmitAnswer(c, requester: requester, messages: ms)
+        case .frontierRequested(let fr, let to, let reason):
+            self = .frontierRequest(fr.conversation, frontier: fr.frontier, wanted: fr.wanted, reply: fr.isReply, to: to,
+                                    reason: reason.rawValue)
+        case .retransmitAnswered(let c, let requester, let ms, let cut):
+            self = .retransmitAnswer(c, requester: requester, messages: ms, cut: cut)
+        case .digestsStopped(let c, let hosts): self = .digestsStopped(c, unanswered: hosts)
         case .resent(let c, let m): self = .resend(c, m)
         case .resentSuccessors(let c, let m, let ss, let to): self = .resendSuccessors(c, m, successors: ss, to: to)
         case .receive(let c, let p, let m): self = .receive(c, p, m)

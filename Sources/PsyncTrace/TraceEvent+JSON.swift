@@ -36,8 +36,14 @@ extension TraceEvent {
             w.cid(c)
             if let m { w.mid("mid", m) }
             w.mids("leaves", leaves); w.hosts("to", to); w.flag("broadcast", broadcast)
-        case .retransmitAnswer(let c, let requester, let ms):
+        case .frontierRequest(let c, let frontier, let wanted, let reply, let to, let reason):
+            w.cid(c); w.mids("frontier", frontier); w.mids("wanted", wanted); w.flag("reply", reply); w.hosts("to", to)
+            w.ascii(",\"reason\":"); w.string(reason)
+        case .retransmitAnswer(let c, let requester, let ms, let cut):
             w.cid(c); w.host("requester", requester); w.mids("mids", ms)
+            if cut { w.flag("cut", true) }
+        case .digestsStopped(let c, let hosts):
+            w.cid(c); w.hosts("unanswered", hosts)
         case .resendSuccessors(let c, let m, let successors, let to):
             w.cid(c); w.mid("mid", m); w.mids("successors", successors); w.host("to", to)
         case .receive(let c, let p, let m), .stable(let c, let p, let m):
@@ -100,7 +106,13 @@ extension TraceEvent {
         case .rrSent:
             kind = .retransmitRequest(try r.cid(), try r.optionalMid("mid"), leaves: try r.mids("leaves"),
                                       to: try r.hosts("to"), broadcast: try r.bool("broadcast"))
-        case .rrAnswered: kind = .retransmitAnswer(try r.cid(), requester: try r.host("requester"), messages: try r.mids("mids"))
+        case .frSent:
+            kind = .frontierRequest(try r.cid(), frontier: try r.mids("frontier"), wanted: try r.mids("wanted"),
+                                    reply: try r.bool("reply"), to: try r.hosts("to"), reason: try r.string("reason"))
+        case .rrAnswered:
+            kind = .retransmitAnswer(try r.cid(), requester: try r.host("requester"), messages: try r.mids("mids"),
+                                     cut: try r.optional("cut") { v throws(TraceFormatError) in try r.boolValue(v, "cut") } ?? false)
+        case .digestsStopped: kind = .digestsStopped(try r.cid(), unanswered: try r.hosts("unanswered"))
         case .resend: kind = .resend(try r.cid(), try r.mid("mid"))
         case .resendSuccessors:
             kind = .resendSuccessors(try r.cid(), try r.mid("mid"), successors: try r.mids("successors"), to: try r.host("to"))
@@ -151,13 +163,14 @@ extension TraceEvent {
     /// The kinds this version decodes, looked up by one hash rather than a chain of string
     /// comparisons (readers decode millions of records).
     enum KnownKind {
-        case open, send, packetOut, packetIn, arrive, hold, release, rrSent, rrAnswered, resend, resendSuccessors
-        case receive, stable, maskOut, maskIn, drop, crash, partition, heal
+        case open, send, packetOut, packetIn, arrive, hold, release, rrSent, frSent, rrAnswered, digestsStopped
+        case resend, resendSuccessors, receive, stable, maskOut, maskIn, drop, crash, partition, heal
     }
 
     static let knownKinds: [String: KnownKind] = [
         "open": .open, "send": .send, "packet_out": .packetOut, "packet_in": .packetIn, "arrive": .arrive,
-        "hold": .hold, "release": .release, "rr_sent": .rrSent, "rr_answered": .rrAnswered, "resend": .resend,
+        "hold": .hold, "release": .release, "rr_sent": .rrSent, "fr_sent": .frSent, "rr_answered": .rrAnswered,
+        "digests_stopped": .digestsStopped, "resend": .resend,
         "resend_successors": .resendSuccessors, "receive": .receive, "stable": .stable, "mask_out": .maskOut,
         "mask_in": .maskIn, "drop": .drop, "crash": .crash, "partition": .partition, "heal": .heal,
     ]
@@ -218,10 +231,11 @@ final class FieldReader {
         guard u <= UInt64(Int.max) else { throw TraceFormatError("field '\(key)' is too large") }
         return Int(u)
     }
-    func bool(_ key: String) throws(TraceFormatError) -> Bool {
-        guard let b = try field(key).bool else { throw TraceFormatError("field '\(key)' must be true or false") }
+    func boolValue(_ v: JSONValue, _ key: String) throws(TraceFormatError) -> Bool {
+        guard let b = v.bool else { throw TraceFormatError("field '\(key)' must be true or false") }
         return b
     }
+    func bool(_ key: String) throws(TraceFormatError) -> Bool { try boolValue(try field(key), key) }
     func array(_ key: String) throws(TraceFormatError) -> [JSONValue] {
         guard let a = try field(key).array else { throw TraceFormatError("field '\(key)' must be an array") }
         return a

@@ -30,8 +30,14 @@ public struct TraceEvent: Sendable, Equatable {
         case release(ConversationID, MessageID)
         /// A retransmission request was sent (Section 3.2.1), to its source or broadcast (3.2.3).
         case retransmitRequest(ConversationID, MessageID?, leaves: [MessageID], to: [HostID], broadcast: Bool)
-        /// This host answered a request from `requester` with `messages`.
-        case retransmitAnswer(ConversationID, requester: HostID, messages: [MessageID])
+        /// A frontier request (gap request or digest, `RecoveryPolicy.gaps`) was sent; `reason`
+        /// is a `RequestReason` raw value.
+        case frontierRequest(ConversationID, frontier: [MessageID], wanted: [MessageID], reply: Bool, to: [HostID], reason: String)
+        /// This host answered a request from `requester` with `messages`; `cut` if the batch
+        /// limit cut the answer short.
+        case retransmitAnswer(ConversationID, requester: HostID, messages: [MessageID], cut: Bool)
+        /// Digests to these peers went unanswered; tail recovery paused.
+        case digestsStopped(ConversationID, unanswered: [HostID])
         /// `resend(node)` (Section 3.2.2), and the successors a host resends on a resent copy.
         case resend(ConversationID, MessageID)
         case resendSuccessors(ConversationID, MessageID, successors: [MessageID], to: HostID)
@@ -72,7 +78,9 @@ public struct TraceEvent: Sendable, Equatable {
             case .hold: "hold"
             case .release: "release"
             case .retransmitRequest: "rr_sent"
+            case .frontierRequest: "fr_sent"
             case .retransmitAnswer: "rr_answered"
+            case .digestsStopped: "digests_stopped"
             case .resend: "resend"
             case .resendSuccessors: "resend_successors"
             case .receive: "receive"
@@ -91,7 +99,7 @@ public struct TraceEvent: Sendable, Equatable {
 
 /// A packet as a trace sees it.
 public struct PacketRecord: Sendable, Equatable {
-    /// SC, AN, RR or RS.
+    /// SC, AN, RR, FR or RS.
     public var type: String
     public var conversation: ConversationID
     /// The message a data packet carries, or the one an RR names.
@@ -118,6 +126,7 @@ public struct PacketRecord: Sendable, Equatable {
         case .startConversation(let sc): (message, resent) = (.root, sc.resent)
         case .addNode(let an): (message, resent) = (an.message, an.resent)
         case .retransmitRequest(let rr): (message, resent) = (rr.message, false)
+        case .frontierRequest: (message, resent) = (nil, false)
         case .restart: (message, resent) = (nil, false)
         }
         self.init(type: packet.typeName, conversation: packet.conversation, message: message, peer: peer, bytes: bytes, resent: resent)

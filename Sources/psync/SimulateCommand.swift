@@ -37,6 +37,8 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .customLong("no-check"), help: "Skip the checkers (they keep every participant's history).") var noCheck = false
     @Option(help: "Write the run's trace here (LZ4 frames of JSON Lines; see Traces/FORMAT.md).") var trace: String?
     @Option(help: "The application's ordering filter stack, bottom first: NAME[,NAME...] (see 'psync filters').") var filter: String?
+    @Option(help: "How lost messages are recovered: 'gaps' (the default: exact requests per gap, backoff, tail recovery) or 'paper' (Section 3.2 literally).")
+    var recovery: RecoveryPolicy = .gaps
 
     func validate() throws {
         guard participants >= 1 && participants <= 1024 else { throw ValidationError("--participants must be 1...1024") }
@@ -65,7 +67,7 @@ struct SimulateCommand: ParsableCommand {
                                settleTimeoutNanoseconds: settleTimeout, settleAttempts: settleAttempts, betaFraction: beta),
             network: NetworkModel(link: LinkModel(delay: delay, lossProbability: loss, duplicateProbability: duplicate,
                                                   reorderProbability: reorder, reorderDelayMaxNanoseconds: reorderDelay)),
-            faults: FaultSchedule(partitions: partition, crashes: crash),
+            faults: FaultSchedule(partitions: partition, crashes: crash), host: HostConfig(recovery: recovery),
             recordsHistory: !noCheck, filters: filterNames)
     }
 
@@ -110,3 +112,5 @@ func crashArgument(_ text: String) throws -> Crash {
     guard let c = Crash(parsing: text) else { throw ValidationError("'\(text)' is not a crash (example: 2@50ms)") }
     return c
 }
+
+extension RecoveryPolicy: ExpressibleByArgument {}

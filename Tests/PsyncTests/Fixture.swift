@@ -56,6 +56,19 @@ final class Fixture {
     }
 
     func stable(_ m: MessageID, at i: Int) -> Bool { try! net[i].stable(m, in: cid, as: pids[i]) }
+
+    /// The retransmission requests host i sent, of either policy, in order: where each went
+    /// and why (`source`, `member`, `broadcast`, `orphan`, ...; `.paper` requests say `source`
+    /// or `broadcast`). Digests are left out.
+    func requests(_ i: Int) -> [(to: [HostID], reason: String)] {
+        events(i).compactMap { e in
+            switch e {
+            case .retransmitRequested(_, let to, let broadcast): (to, broadcast ? "broadcast" : "source")
+            case .frontierRequested(let fr, let to, let reason) where !fr.isDigest: (to, reason.rawValue)
+            default: nil
+            }
+        }
+    }
 }
 
 struct Edge: Hashable, CustomStringConvertible {

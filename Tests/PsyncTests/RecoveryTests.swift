@@ -5,17 +5,18 @@ import PsyncSimulator
 /// Lost messages (Section 3.2.1), the last-ACK problem (Section 3.2.2) and duplicates.
 @Suite struct RecoveryTests {
     /// The SC is lost: the next AN for the unknown conversation is held and answered with a
-    /// request for the root (empty leaf set); the SC comes back and the passive open completes.
-    @Test func lostStartConversationIsRecovered() throws {
-        let f = Fixture(2)
+    /// request for the root (an empty leaf set, or an empty frontier); the SC comes back and
+    /// the passive open completes.
+    @Test(arguments: RecoveryPolicy.allCases) func lostStartConversationIsRecovered(policy: RecoveryPolicy) throws {
+        let f = Fixture(2, config: HostConfig(recovery: policy))
         f.lose(f.send(0, "hello"))
         let a2 = f.send(0, "again")
         f.deliver(a2)
-        let rr = f.net.inFlight.compactMap { p -> RetransmitRequest? in
-            if case .retransmitRequest(let r) = p.packet { return r }
-            return nil
+        let request = f.net.inFlight.filter { $0.packet.message == nil }.map(\.packet)
+        switch policy {
+        case .paper: #expect(request == [.retransmitRequest(RetransmitRequest(conversation: f.cid, message: a2, leaves: []))])
+        case .gaps: #expect(request == [.frontierRequest(FrontierRequest(conversation: f.cid, frontier: [], wanted: [a2]))])
         }
-        #expect(rr == [RetransmitRequest(conversation: f.cid, message: a2, leaves: [])])
         f.net.deliverAll()
         #expect(f.net.log.contains { h, e in h == HostID(1) && e == .opened(f.cid, f.pids[1]) })
         var got: [(MessageID, [UInt8])] = []
@@ -25,9 +26,9 @@ import PsyncSimulator
     }
 
     /// A message held for a lost predecessor is completed by asking the host it came from,
-    /// which answers with everything between the requester's leaves and the held message.
-    @Test func heldMessageAsksItsSource() {
-        let f = Fixture(3)
+    /// which answers with everything between the requester's image and the held message.
+    @Test(arguments: RecoveryPolicy.allCases) func heldMessageAsksItsSource(policy: RecoveryPolicy) {
+        let f = Fixture(3, config: HostConfig(recovery: policy))
         f.send(0)
         f.net.deliverAll()
         f.receiveAll(1); f.receiveAll(2)
@@ -45,7 +46,7 @@ import PsyncSimulator
         #expect(f.net[2].heldCount(f.cid) == 0)
         #expect(f.receiveAll(2) == [a2, a3, b1])
         let answered = f.events(1).compactMap { e -> [MessageID]? in
-            if case .retransmitAnswered(_, _, let ms) = e { return ms }
+            if case .retransmitAnswered(_, _, let ms, _) = e { return ms }
             return nil
         }
         #expect(answered == [[a2, a3]])
@@ -65,9 +66,10 @@ import PsyncSimulator
     }
 
     /// Figure 6: send_stable succeeds when the reply, not the request, is lost, because the
-    /// resent request makes the other host resend its successors (the reply).
+    /// resent request makes the other host resend its successors (the reply). Under the paper's
+    /// rule nothing else recovers a lost last message (with tail recovery, see below).
     @Test func sendStableSucceedsWhenTheReplyIsLost() throws {
-        let f = Fixture(2)
+        let f = Fixture(2, config: HostConfig(recovery: .paper))
         f.send(0)
         f.net.deliverAll()
         f.receiveAll(1)
@@ -91,6 +93,31 @@ import PsyncSimulator
         #expect(routine.tries == 1)
     }
 
+    /// Tail recovery: the lost reply comes back by itself, before send_stable's timeout, so the
+    /// routine succeeds without a resend. The reply's host holds a message its peer is not
+    /// known to hold; once quiet it sends its digest, the peer asks back for the reply, and
+    /// gets it.
+    @Test func tailRecoveryBringsALostReplyWithoutResend() throws {
+        let f = Fixture(2)
+        f.send(0)
+        f.net.deliverAll()
+        f.receiveAll(1)
+        let host = f.net[0]
+        var routine = try SendStable.start([1], on: host, in: f.cid, as: f.pids[0], now: f.net.now, limit: 3, timeoutNanoseconds: 300_000_000)
+        f.net.collect(0)
+        f.deliver(routine.message)
+        #expect(f.receiveAll(1) == [routine.message])
+        let reply = f.send(1, "reply")
+        f.lose(reply)
+        f.net.advance(by: 250_000_000)
+        #expect(f.net.log.contains { $0.0 == HostID(0) && $0.1 == .messageAvailable(f.cid, f.pids[0]) })
+        var received: [(MessageID, [UInt8])] = []
+        #expect(try routine.step(on: host, now: f.net.now, received: &received) == .success)
+        #expect(received.map(\.0) == [reply])
+        #expect(host.counters.resends == 0)
+        #expect(f.net[1].counters.digestsSent > 0)
+    }
+
     /// When the other participant is gone, send_stable gives up after its limit.
     @Test func sendStableFailsWhenNobodyAnswers() throws {
         let f = Fixture(2)
@@ -112,8 +139,8 @@ import PsyncSimulator
     }
 
     /// Section 3.3: the holding queue is bounded; what is discarded is recovered later.
-    @Test func holdingQueueIsBoundedAndRecovers() throws {
-        var config = HostConfig()
+    @Test(arguments: RecoveryPolicy.allCases) func holdingQueueIsBoundedAndRecovers(policy: RecoveryPolicy) throws {
+        var config = HostConfig(recovery: policy)
         config.holdingQueueLimit = 2
         let f = Fixture(2, config: config)
         f.send(0)
@@ -126,7 +153,12 @@ import PsyncSimulator
         #expect(f.drops(1, .holdingQueueFull) == 1)
         f.net.advance(by: 1_000_000_000)
         // The request for a2 recovers a2; a3 and a4 are released. The discarded a5 is the last
-        // message, which nothing follows: as after any loss, only `resend` brings it (3.2.2).
+        // message, which nothing follows: tail recovery brings it; under the paper's rule, as
+        // after any loss, only `resend` does (3.2.2).
+        guard policy == .paper else {
+            #expect(f.receiveAll(1) == [mid("a1"), mid("a2"), mid("a3"), mid("a4"), mid("a5")])
+            return
+        }
         #expect(f.receiveAll(1) == [mid("a1"), mid("a2"), mid("a3"), mid("a4")])
         #expect(try f.net[0].resend(mid("a5"), in: f.cid, as: f.pids[0], now: f.net.now))
         f.net.collect(0)

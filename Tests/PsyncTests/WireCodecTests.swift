@@ -173,14 +173,19 @@ private struct PacketGen {
 
     mutating func packet() -> Packet {
         let cid = ConversationID(u64())
-        switch below(5) {
+        switch below(7) {
         case 0:
             return .startConversation(StartConversation(
-                conversation: cid, participants: participants(), payload: payload(), resent: chance(0.5)))
+                conversation: cid, participants: participants(), payload: payload(), resent: chance(0.5),
+                answerCut: chance(0.2)))
         case 1:
             return .addNode(AddNode(
                 conversation: cid, message: message(), sender: participant(), predecessors: messages(),
-                payload: payload(), resent: chance(0.5)))
+                payload: payload(), resent: chance(0.5), answerCut: chance(0.2)))
+        case 5:
+            return .frontierRequest(FrontierRequest(conversation: cid, frontier: messages(), wanted: messages(), isReply: chance(0.5)))
+        case 6:
+            return .frontierRequest(FrontierRequest(conversation: cid, frontier: messages(), wanted: [], isReply: chance(0.5)))
         case 2:
             return .retransmitRequest(RetransmitRequest(conversation: cid, message: message(), leaves: messages()))
         case 3:
@@ -222,6 +227,10 @@ private func edgePackets() -> [Packet] {
         out.append(.retransmitRequest(RetransmitRequest(conversation: cid, message: maxMID, leaves: [])))
         out.append(.retransmitRequest(RetransmitRequest(conversation: cid, message: nil, leaves: manyMIDs)))
         out.append(.retransmitRequest(RetransmitRequest(conversation: cid, message: minMID, leaves: [maxMID, maxMID])))
+        out.append(.frontierRequest(FrontierRequest(conversation: cid, frontier: [], wanted: [])))
+        out.append(.frontierRequest(FrontierRequest(conversation: cid, frontier: manyMIDs, wanted: manyMIDs, isReply: true)))
+        out.append(.addNode(AddNode(conversation: cid, message: maxMID, sender: maxPID, predecessors: [], payload: [],
+                                    resent: true, answerCut: true)))
         out.append(.restart(Restart(conversation: cid, participant: zeroPID, leaves: [])))
         out.append(.restart(Restart(conversation: cid, participant: maxPID, leaves: manyMIDs)))
     }
@@ -240,7 +249,7 @@ struct WireCodecTests {
         var gen = PacketGen(seed: 0x5053_0001_C0DE_C0DE)
         var failures = FailureLog()
         var kinds: [String: Int] = [:]
-        var rrWithMessage = 0
+        var rrWithMessage = 0, digests = 0, replies = 0, cut = 0
         var sawMaxCount = false, sawEmptyPayload = false, sawBigPayload = false, sawMaxCID = false
         var sawMaxU32 = false
         let packets = edgePackets() + (0..<20_000).map { _ in gen.packet() }
@@ -251,14 +260,20 @@ struct WireCodecTests {
                 sawMaxCount = sawMaxCount || sc.participants.count == 1024
                 sawEmptyPayload = sawEmptyPayload || sc.payload.isEmpty
                 sawBigPayload = sawBigPayload || sc.payload.count > 2048
+                if sc.answerCut { cut += 1 }
                 sawMaxU32 = sawMaxU32 || sc.participants.contains { $0.host.rawValue == .max || $0.local == .max }
             case .addNode(let an):
                 sawMaxCount = sawMaxCount || an.predecessors.count == 1024
                 sawEmptyPayload = sawEmptyPayload || an.payload.isEmpty
                 sawBigPayload = sawBigPayload || an.payload.count > 2048
+                if an.answerCut { cut += 1 }
             case .retransmitRequest(let rr):
                 if rr.message != nil { rrWithMessage += 1 }
                 sawMaxCount = sawMaxCount || rr.leaves.count == 1024
+            case .frontierRequest(let fr):
+                if fr.isDigest { digests += 1 }
+                if fr.isReply { replies += 1 }
+                sawMaxCount = sawMaxCount || fr.frontier.count == 1024 || fr.wanted.count == 1024
             case .restart(let rs):
                 sawMaxCount = sawMaxCount || rs.leaves.count == 1024
             }
@@ -279,9 +294,10 @@ struct WireCodecTests {
         #expect(failures.count == 0)
         // The generator really covered what it claims to.
         #expect(packets.count >= 20_000)
-        for kind in ["SC", "AN", "RR", "RS"] { #expect(kinds[kind, default: 0] >= 3_000, "too few \(kind)") }
-        #expect(rrWithMessage >= 3_000)
-        #expect(kinds["RR", default: 0] - rrWithMessage >= 3_000)
+        for kind in ["SC", "AN", "RR", "FR", "RS"] { #expect(kinds[kind, default: 0] >= 2_000, "too few \(kind)") }
+        #expect(rrWithMessage >= 2_000)
+        #expect(kinds["RR", default: 0] - rrWithMessage >= 2_000)
+        #expect(digests >= 2_000 && replies >= 2_000 && cut >= 1_000)
         #expect(sawMaxCount && sawEmptyPayload && sawBigPayload && sawMaxCID && sawMaxU32)
     }
 
@@ -315,6 +331,24 @@ struct WireCodecTests {
         #expect(WireCodec.encode(rr0) == rr0Bytes)
         #expect(try WireCodec.decode(rr0Bytes) == rr0)
 
+        // FR: cid 9, frontier [a1, b3], wanted [c2]; and a digest reply with an empty frontier.
+        let fr = Packet.frontierRequest(FrontierRequest(
+            conversation: ConversationID(9), frontier: [.root, MessageID(sender: 1, sequence: 3)],
+            wanted: [MessageID(sender: 2, sequence: 2)]))
+        let frBytes: [UInt8] = [0x50, 0x53, 0x01, 0x05, 0x00, 0x09, 0x02, 0x00, 0x01, 0x01, 0x03, 0x01, 0x02, 0x02]
+        #expect(WireCodec.encode(fr) == frBytes)
+        #expect(try WireCodec.decode(frBytes) == fr)
+        let reply = Packet.frontierRequest(FrontierRequest(conversation: ConversationID(9), frontier: [], wanted: [], isReply: true))
+        let replyBytes: [UInt8] = [0x50, 0x53, 0x01, 0x05, 0x08, 0x09, 0x00, 0x00]
+        #expect(WireCodec.encode(reply) == replyBytes)
+        #expect(try WireCodec.decode(replyBytes) == reply)
+        // AN flagged as the last message of a cut answer.
+        let cutAN = Packet.addNode(AddNode(
+            conversation: ConversationID(300), message: MessageID(sender: 1, sequence: 2),
+            sender: ParticipantID(host: HostID(128)), predecessors: [.root], payload: [], answerCut: true))
+        #expect(WireCodec.encode(cutAN) == [0x50, 0x53, 0x01, 0x02, 0x04] + anBytes.dropFirst(5))
+        #expect(try WireCodec.decode(WireCodec.encode(cutAN)) == cutAN)
+
         // RS: cid UInt64.max (ten-byte varint), participant (UInt32.max, 0), no leaves.
         let rs = Packet.restart(Restart(
             conversation: ConversationID(.max), participant: ParticipantID(host: HostID(.max)), leaves: []))
@@ -340,7 +374,7 @@ struct WireCodecTests {
             bytes.reserveCapacity(length)
             let withPrefix = i % 2 == 0
             if withPrefix {
-                let h = header(type: UInt8(1 + rng.next() % 4), flags: UInt8(rng.next() % 4))
+                let h = header(type: UInt8(1 + rng.next() % 5), flags: [0, 1, 2, 4, 5, 8][Int(rng.next() % 6)])
                 bytes.append(contentsOf: h.prefix(length))
             } else if i % 8 == 1 {
                 // Only the magic, so that bad versions and types are reached too.
@@ -477,13 +511,14 @@ struct WireCodecTests {
         #expect(decodeError(m) == .unsupportedVersion(0xFF))
 
         // Unknown types.
-        for t: UInt8 in [0, 5, 9, 0xFF] {
+        for t: UInt8 in [0, 6, 9, 0xFF] {
             m = valid; m[3] = t
             #expect(decodeError(m) == .unknownType(t))
         }
 
-        // Unknown flag bits, per type: SC and AN allow 0x01, RR allows 0x02, RS allows none.
-        for f: UInt8 in [0x02, 0x04, 0x80, 0x03, 0xFF] {
+        // Unknown flag bits, per type: SC and AN allow 0x01 and 0x04, RR allows 0x02, FR 0x08,
+        // RS none.
+        for f: UInt8 in [0x02, 0x08, 0x80, 0x03, 0xFF] {
             #expect(decodeError(header(type: 1, flags: f) + [0, 1, 0, 0, 0]) == .badFlags(f))
             #expect(decodeError(header(type: 2, flags: f) + [0, 0, 1, 0, 0, 0, 0]) == .badFlags(f))
         }
@@ -493,10 +528,15 @@ struct WireCodecTests {
         for f: UInt8 in [0x01, 0x02, 0x80, 0xFF] {
             #expect(decodeError(header(type: 4, flags: f) + [0, 0, 0, 0]) == .badFlags(f))
         }
+        for f: UInt8 in [0x01, 0x02, 0x04, 0x80, 0xFF] {
+            #expect(decodeError(header(type: 5, flags: f) + [0, 0, 0]) == .badFlags(f))
+        }
         // The allowed flags decode.
         #expect(decodeError(header(type: 1, flags: 1) + [0, 1, 0, 0, 0]) == nil)
         #expect(decodeError(header(type: 2, flags: 1) + [0, 0, 1, 0, 0, 0, 0]) == nil)
         #expect(decodeError(header(type: 3, flags: 2) + [0, 0, 1, 0]) == nil)
+        #expect(decodeError(header(type: 2, flags: 5) + [0, 0, 1, 0, 0, 0, 0]) == nil)
+        #expect(decodeError(header(type: 5, flags: 8) + [0, 0, 0]) == nil)
     }
 
     @Test("trailing bytes")
@@ -659,6 +699,7 @@ struct WireCodecTests {
             case .startConversation(let sc): (n, payload) = (sc.participants.count, sc.payload.count)
             case .addNode(let an): (n, payload) = (an.predecessors.count, an.payload.count)
             case .retransmitRequest(let rr): (n, payload) = (rr.leaves.count, 0)
+            case .frontierRequest(let fr): (n, payload) = (max(fr.frontier.count, fr.wanted.count), 0)
             case .restart(let rs): (n, payload) = (rs.leaves.count, 0)
             }
             let exact = WireCodec.Limits(maxParticipants: n, maxPayloadBytes: payload)

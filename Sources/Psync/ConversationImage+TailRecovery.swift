@@ -1,0 +1,105 @@
+/// Tail recovery (anti-entropy) under `RecoveryPolicy.gaps`, and the frontier requests that
+/// carry it and gap recovery.
+///
+/// Gap recovery notices a lost message only when a later message that depends on it arrives.
+/// Nothing follows the last messages of a conversation (the "last ACK problem", Section 3.2.2),
+/// so a host that holds messages some peer is not known to hold, and has been quiet for
+/// `digestQuietNanoseconds`, sends those peers its frontier (a digest, the paper's RR without a
+/// mid). A peer answers with what lies beyond the frontier and asks back for what it lacks, or
+/// replies with its own frontier; either way the sender learns the peer's frontier, and stops
+/// once every unmasked peer is known to hold everything it holds. Each host pushes what it
+/// has, so every message that is in some running image reaches every running image
+/// (Section 3.2.3's second guarantee) without the application's `resend`.
+extension ConversationImage {
+    /// The image grew (a send or an arrival): digests wait until it has been quiet. Arms the
+    /// digest timer if it is not armed; an armed timer re-arms itself lazily when it fires
+    /// early, so steady traffic costs no timer effect per message.
+    mutating func noteActivity(now: Instant, _ out: inout Outbox) {
+        guard config.recovery == .gaps, !otherHosts.isEmpty else { return }
+        peers.lastActivity = now
+        if peers.armed == nil {
+            let deadline = now.adding(nanoseconds: config.digestQuietNanoseconds)
+            peers.armed = deadline
+            out.setTimer(.digest(id), deadline)
+        }
+    }
+
+    /// Learns from an arrived message what its sender's host held when it was sent.
+    mutating func learnFromArrival(_ n: ContextGraph.NodeIndex) {
+        let k = peers.hostSlot[graph.mids[Int(n)].senderIndex]
+        guard k >= 0 else { return }
+        peers.learn(graph.clockVector(n), slot: k)
+    }
+
+    /// Whether every participant on `otherHosts[k]` is masked out by every local view
+    /// (Section 3.2.4): such a peer gets no digests.
+    func isMaskedPeer(_ k: Int) -> Bool {
+        participants.indices.allSatisfy { p in peers.hostSlot[p] != k || allViewsMask(p) }
+    }
+
+    /// The digest timer: after quiet, sends the frontier to every unmasked peer not known to
+    /// hold all of it, backing off; stops when there is none, or after `digestAttempts` rounds
+    /// in which neither the frontier nor any knowledge grew (those peers are suspected).
+    mutating func digestTimerFired(now: Instant, _ out: inout Outbox) {
+        guard let armed = peers.armed, armed <= now else { return }
+        peers.armed = nil
+        let quietUntil = peers.lastActivity.adding(nanoseconds: config.digestQuietNanoseconds)
+        guard quietUntil <= now else {
+            peers.armed = quietUntil
+            return out.setTimer(.digest(id), quietUntil)
+        }
+        let frontier = graph.frontierVector
+        let targets = otherHosts.indices.filter { !isMaskedPeer($0) && !peers.covers($0, frontier) }
+        guard !targets.isEmpty else { peers.rounds = 0; return }
+        let mark = peers.mark(frontier: frontier)
+        if mark != peers.progressMark { peers.rounds = 0; peers.progressMark = mark }
+        peers.rounds += 1
+        guard peers.rounds <= config.digestAttempts else {
+            out.event(.digestsStopped(id, unanswered: targets.map { otherHosts[$0] }))
+            return
+        }
+        sendDigest(to: targets.map { otherHosts[$0] }, isReply: false, reason: .digest, &out)
+        let next = now.adding(nanoseconds: backoff(afterRequests: peers.rounds + 1))
+        peers.armed = next
+        out.setTimer(.digest(id), next)
+    }
+
+    mutating func sendDigest(to hosts: [HostID], isReply: Bool, reason: RequestReason, _ out: inout Outbox) {
+        let digest = FrontierRequest(conversation: id, frontier: frontierMessages, wanted: [], isReply: isReply)
+        out.counters.digestsSent += hosts.count
+        out.event(.frontierRequested(digest, to: hosts, reason: reason))
+        out.transmit(.frontierRequest(digest), to: hosts)
+    }
+
+    /// A frontier request from `from`: a gap request or a digest. Either tells what `from`
+    /// holds; a gap request is answered with the missing closure, a digest with everything
+    /// beyond its frontier plus an ask-back or a reply.
+    mutating func receiveFrontierRequest(_ fr: FrontierRequest, from: HostID, _ out: inout Outbox) {
+        guard isParticipantHost(from), let k = otherHosts.firstIndex(of: from) else {
+            return out.drop(Drop(.nonParticipant, conversation: id, from: from, detail: "frontier request"))
+        }
+        var boundary = [UInt32](repeating: 0, count: participantCount)
+        for m in fr.frontier + fr.wanted where m.senderIndex >= participantCount {
+            return out.drop(Drop(.contradiction, conversation: id, from: from, detail: "\(m) outside the participant list"))
+        }
+        for m in fr.frontier { boundary[m.senderIndex] = max(boundary[m.senderIndex], m.sequence) }
+        peers.learn(boundary, slot: k)
+        guard fr.isDigest else { return answerGapRequest(fr.wanted, boundary: boundary, from: from, &out) }
+        let beyond = graph.messages(after: boundary, through: graph.frontierVector)
+        if !beyond.isEmpty {
+            transmitAnswer(beyond.prefix(config.retransmitBatchLimit), cut: beyond.count > config.retransmitBatchLimit,
+                           to: from, &out)
+        }
+        let lacking = (0..<participantCount).compactMap { s in
+            boundary[s] > graph.frontier(s) ? MessageID(sender: s, sequence: boundary[s]) : nil
+        }
+        if !lacking.isEmpty {
+            let ask = FrontierRequest(conversation: id, frontier: frontierMessages, wanted: lacking)
+            out.counters.retransmitRequestsSent += 1
+            out.event(.frontierRequested(ask, to: [from], reason: .askBack))
+            out.transmit(.frontierRequest(ask), to: [from])
+        } else if !fr.isReply {
+            sendDigest(to: [from], isReply: true, reason: .digestReply, &out)
+        }
+    }
+}
