@@ -50,14 +50,18 @@ extension ConversationImage {
             }
         }
         let frontier = frontierMessages
+        let held = heldForRequests
         for r in requests {
-            let request = FrontierRequest(conversation: id, frontier: frontier, wanted: Self.newestPerSender(r.wanted))
+            let request = FrontierRequest(conversation: id, frontier: frontier, wanted: Self.newestPerSender(r.wanted), held: held)
             out.counters.retransmitRequestsSent += r.destinations.count
             out.event(.frontierRequested(request, to: r.destinations, reason: r.reason))
             out.transmit(.frontierRequest(request), to: r.destinations)
         }
         armRecoveryTimer(&out)
     }
+
+    /// The held messages a request lists, so that answers leave them out (bounded by the wire).
+    var heldForRequests: [MessageID] { holding.heldMessages(limit: config.wireLimits.maxParticipants) }
 
     /// Each sender's messages form a chain, so the down-closure of its newest wanted message
     /// covers the older ones: a request names at most one message per participant.
@@ -105,7 +109,7 @@ extension ConversationImage {
     /// limit. For a wanted message it lacks, a host answers with what it holds of that sender,
     /// so a member or broadcast request is answered by every host that can help, and only by
     /// those.
-    func answerGapRequest(_ wanted: [MessageID], boundary: [UInt32], from: HostID, _ out: inout Outbox) {
+    func answerGapRequest(_ wanted: [MessageID], boundary: [UInt32], held: Set<MessageID>, from: HostID, _ out: inout Outbox) {
         var limit = [UInt32](repeating: 0, count: participantCount)
         for w in wanted {
             let s = w.senderIndex
@@ -114,7 +118,7 @@ extension ConversationImage {
             let v = graph.clockVector(graph.node(s, have))
             for q in 0..<participantCount where v[q] > limit[q] { limit[q] = v[q] }
         }
-        let nodes = graph.messages(after: boundary, through: limit)
+        let nodes = graph.messages(after: boundary, through: limit).filter { !held.contains(graph.mids[Int($0)]) }
         guard !nodes.isEmpty else { return }
         transmitAnswer(nodes.prefix(config.retransmitBatchLimit), cut: nodes.count > config.retransmitBatchLimit, to: from, &out)
     }

@@ -18,10 +18,19 @@ extension ConversationImage {
         guard config.recovery == .gaps, !otherHosts.isEmpty else { return }
         peers.lastActivity = now
         if peers.armed == nil {
-            let deadline = now.adding(nanoseconds: config.digestQuietNanoseconds)
+            let deadline = quietDeadline()
             peers.armed = deadline
             out.setTimer(.digest(id), deadline)
         }
+    }
+
+    /// When the image will have been quiet long enough for a digest: `digestQuietNanoseconds`
+    /// after the last activity, plus up to half of it in seeded jitter. Conversations tend to
+    /// fall quiet everywhere at once; staggered digests let the first one answer the others'
+    /// questions (its receivers learn its frontier and skip it) instead of crossing them.
+    mutating func quietDeadline() -> Instant {
+        let quiet = config.digestQuietNanoseconds
+        return peers.lastActivity.adding(nanoseconds: quiet + UInt64(rng.nextUnit() * Double(quiet / 2)))
     }
 
     /// Learns from an arrived message what its sender's host held when it was sent.
@@ -43,8 +52,8 @@ extension ConversationImage {
     mutating func digestTimerFired(now: Instant, _ out: inout Outbox) {
         guard let armed = peers.armed, armed <= now else { return }
         peers.armed = nil
-        let quietUntil = peers.lastActivity.adding(nanoseconds: config.digestQuietNanoseconds)
-        guard quietUntil <= now else {
+        guard peers.lastActivity.adding(nanoseconds: config.digestQuietNanoseconds) <= now else {
+            let quietUntil = quietDeadline()
             peers.armed = quietUntil
             return out.setTimer(.digest(id), quietUntil)
         }
@@ -65,7 +74,7 @@ extension ConversationImage {
     }
 
     mutating func sendDigest(to hosts: [HostID], isReply: Bool, reason: RequestReason, _ out: inout Outbox) {
-        let digest = FrontierRequest(conversation: id, frontier: frontierMessages, wanted: [], isReply: isReply)
+        let digest = FrontierRequest(conversation: id, frontier: frontierMessages, wanted: [], held: heldForRequests, isReply: isReply)
         out.counters.digestsSent += hosts.count
         out.event(.frontierRequested(digest, to: hosts, reason: reason))
         out.transmit(.frontierRequest(digest), to: hosts)
@@ -79,13 +88,14 @@ extension ConversationImage {
             return out.drop(Drop(.nonParticipant, conversation: id, from: from, detail: "frontier request"))
         }
         var boundary = [UInt32](repeating: 0, count: participantCount)
-        for m in fr.frontier + fr.wanted where m.senderIndex >= participantCount {
+        for m in fr.frontier + fr.wanted + fr.held where m.senderIndex >= participantCount {
             return out.drop(Drop(.contradiction, conversation: id, from: from, detail: "\(m) outside the participant list"))
         }
         for m in fr.frontier { boundary[m.senderIndex] = max(boundary[m.senderIndex], m.sequence) }
         peers.learn(boundary, slot: k)
-        guard fr.isDigest else { return answerGapRequest(fr.wanted, boundary: boundary, from: from, &out) }
-        let beyond = graph.messages(after: boundary, through: graph.frontierVector)
+        let held = Set(fr.held)
+        guard fr.isDigest else { return answerGapRequest(fr.wanted, boundary: boundary, held: held, from: from, &out) }
+        let beyond = graph.messages(after: boundary, through: graph.frontierVector).filter { !held.contains(graph.mids[Int($0)]) }
         if !beyond.isEmpty {
             transmitAnswer(beyond.prefix(config.retransmitBatchLimit), cut: beyond.count > config.retransmitBatchLimit,
                            to: from, &out)
@@ -94,7 +104,7 @@ extension ConversationImage {
             boundary[s] > graph.frontier(s) ? MessageID(sender: s, sequence: boundary[s]) : nil
         }
         if !lacking.isEmpty {
-            let ask = FrontierRequest(conversation: id, frontier: frontierMessages, wanted: lacking)
+            let ask = FrontierRequest(conversation: id, frontier: frontierMessages, wanted: lacking, held: heldForRequests)
             out.counters.retransmitRequestsSent += 1
             out.event(.frontierRequested(ask, to: [from], reason: .askBack))
             out.transmit(.frontierRequest(ask), to: [from])

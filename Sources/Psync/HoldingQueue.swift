@@ -32,6 +32,9 @@ struct HoldingQueue {
     /// Whether some held message waits for `mid` (used by masking, Section 3.2.4, and gaps).
     func isAwaited(_ mid: MessageID) -> Bool { waiters[mid] != nil }
 
+    /// The held messages, in id order, at most `limit` of them (the lowest ids).
+    func heldMessages(limit: Int) -> [MessageID] { Array(entries.keys.sorted().prefix(limit)) }
+
     /// The held messages that wait for `mid`.
     func waiters(of mid: MessageID) -> [MessageID] { waiters[mid] ?? [] }
 

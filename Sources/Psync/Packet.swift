@@ -108,8 +108,8 @@ public struct RetransmitRequest: Hashable, Sendable {
 /// since each sender's messages form a chain (Section 2).
 ///
 /// - With `wanted` messages (a *gap request*), the answer is every message in the down-closure
-///   of the wanted messages the responder holds that lies beyond the frontier, oldest first,
-///   cut at the batch limit. A host that holds none of them stays silent, so a broadcast
+///   of the wanted messages the responder holds that lies beyond the frontier and is not one of
+///   the requester's `held` messages, oldest first, cut at the batch limit. A host that holds none of them stays silent, so a broadcast
 ///   request is answered only by the hosts that can help.
 /// - With no wanted message (a *digest*, the paper's "RR without a mid" of Section 3.2.1), the
 ///   answer is everything the responder holds beyond the frontier; a responder that is itself
@@ -123,12 +123,17 @@ public struct FrontierRequest: Hashable, Sendable {
     public var frontier: [MessageID]
     /// The messages the requester misses; empty for a digest.
     public var wanted: [MessageID]
+    /// Messages beyond the frontier that the requester has in its holding queue (the rest of
+    /// what it has): an answer leaves them out. At most `WireCodec.Limits.maxParticipants`.
+    public var held: [MessageID]
     /// A digest sent in answer to a digest.
     public var isReply: Bool
-    public init(conversation: ConversationID, frontier: [MessageID], wanted: [MessageID], isReply: Bool = false) {
+    public init(conversation: ConversationID, frontier: [MessageID], wanted: [MessageID], held: [MessageID] = [],
+                isReply: Bool = false) {
         self.conversation = conversation
         self.frontier = frontier
         self.wanted = wanted
+        self.held = held
         self.isReply = isReply
     }
 

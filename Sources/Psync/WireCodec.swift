@@ -8,7 +8,7 @@
 ///     type 2 AN: mid, sender pid, count, count x mid, payload length, payload  (Figure 4)
 ///     type 3 RR: [mid if flag 0x02], count, count x mid                  (Figure 5)
 ///     type 4 RS: pid, count, count x mid                                 (Section 5.1, reserved)
-///     type 5 FR: count, count x mid (frontier), count, count x mid (wanted)
+///     type 5 FR: count, count x mid (frontier), count, count x mid (wanted), count, count x mid (held)
 ///     pid = host, local; mid = sender index, sequence
 ///     flags: 0x01 resent (SC, AN), 0x04 answer cut (SC, AN), 0x02 RR names a message,
 ///     0x08 FR is a digest reply; other bits must be zero.
@@ -78,11 +78,13 @@ public enum WireCodec {
         case .frontierRequest(let fr):
             precondition(fr.frontier.count <= limits.maxParticipants, "frontier longer than the participant limit")
             precondition(fr.wanted.count <= limits.maxParticipants, "more wanted messages than the participant limit")
+            precondition(fr.held.count <= limits.maxParticipants, "more held messages than the participant limit")
             out.append(PacketType.frontierRequest.rawValue)
             out.append(fr.isReply ? flagReply : 0)
             putVarint(fr.conversation.rawValue, &out)
             putMessages(fr.frontier, &out)
             putMessages(fr.wanted, &out)
+            putMessages(fr.held, &out)
         case .restart(let rs):
             precondition(rs.leaves.count <= limits.maxParticipants, "too many leaves")
             out.append(PacketType.restart.rawValue)
@@ -167,7 +169,8 @@ public enum WireCodec {
         case .frontierRequest:
             let frontier = try r.messages(limit: limits.maxParticipants)
             let wanted = try r.messages(limit: limits.maxParticipants)
-            packet = .frontierRequest(FrontierRequest(conversation: cid, frontier: frontier, wanted: wanted,
+            let held = try r.messages(limit: limits.maxParticipants)
+            packet = .frontierRequest(FrontierRequest(conversation: cid, frontier: frontier, wanted: wanted, held: held,
                                                       isReply: flags & flagReply != 0))
         case .restart:
             let pid = try r.participant()
