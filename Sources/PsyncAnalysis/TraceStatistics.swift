@@ -106,7 +106,7 @@ public struct TraceStatistics {
             }
         case .retransmitRequest(_, _, _, let to, let broadcast):
             count(broadcast ? "retransmit requests (broadcast)" : "retransmit requests (to source)", to.count)
-        case .frontierRequest(_, _, _, _, let to, let reason):
+        case .frontierRequest(_, _, _, _, _, let to, let reason):
             count("frontier requests (\(reason))", to.count)
         case .retransmitAnswer(_, _, let ms, let cut):
             count("messages retransmitted", ms.count)

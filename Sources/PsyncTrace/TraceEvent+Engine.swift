@@ -12,8 +12,8 @@ extension TraceEvent.Kind {
         case .retransmitRequested(let rr, let to, let broadcast):
             self = .retransmitRequest(rr.conversation, rr.message, leaves: rr.leaves, to: to, broadcast: broadcast)
         case .frontierRequested(let fr, let to, let reason):
-            self = .frontierRequest(fr.conversation, frontier: fr.frontier, wanted: fr.wanted, reply: fr.isReply, to: to,
-                                    reason: reason.rawValue)
+            self = .frontierRequest(fr.conversation, frontier: fr.frontier, wanted: fr.wanted, held: fr.held, reply: fr.isReply,
+                                    to: to, reason: reason.rawValue)
         case .retransmitAnswered(let c, let requester, let ms, let cut):
             self = .retransmitAnswer(c, requester: requester, messages: ms, cut: cut)
         case .digestsStopped(let c, let hosts): self = .digestsStopped(c, unanswered: hosts)

@@ -36,8 +36,9 @@ extension TraceEvent {
             w.cid(c)
             if let m { w.mid("mid", m) }
             w.mids("leaves", leaves); w.hosts("to", to); w.flag("broadcast", broadcast)
-        case .frontierRequest(let c, let frontier, let wanted, let reply, let to, let reason):
-            w.cid(c); w.mids("frontier", frontier); w.mids("wanted", wanted); w.flag("reply", reply); w.hosts("to", to)
+        case .frontierRequest(let c, let frontier, let wanted, let held, let reply, let to, let reason):
+            w.cid(c); w.mids("frontier", frontier); w.mids("wanted", wanted); w.mids("held", held); w.flag("reply", reply)
+            w.hosts("to", to)
             w.ascii(",\"reason\":"); w.string(reason)
         case .retransmitAnswer(let c, let requester, let ms, let cut):
             w.cid(c); w.host("requester", requester); w.mids("mids", ms)
@@ -108,7 +109,8 @@ extension TraceEvent {
                                       to: try r.hosts("to"), broadcast: try r.bool("broadcast"))
         case .frSent:
             kind = .frontierRequest(try r.cid(), frontier: try r.mids("frontier"), wanted: try r.mids("wanted"),
-                                    reply: try r.bool("reply"), to: try r.hosts("to"), reason: try r.string("reason"))
+                                    held: try r.mids("held"), reply: try r.bool("reply"), to: try r.hosts("to"),
+                                    reason: try r.string("reason"))
         case .rrAnswered:
             kind = .retransmitAnswer(try r.cid(), requester: try r.host("requester"), messages: try r.mids("mids"),
                                      cut: try r.optional("cut") { v throws(TraceFormatError) in try r.boolValue(v, "cut") } ?? false)

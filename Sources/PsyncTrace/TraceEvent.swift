@@ -32,7 +32,8 @@ public struct TraceEvent: Sendable, Equatable {
         case retransmitRequest(ConversationID, MessageID?, leaves: [MessageID], to: [HostID], broadcast: Bool)
         /// A frontier request (gap request or digest, `RecoveryPolicy.gaps`) was sent; `reason`
         /// is a `RequestReason` raw value.
-        case frontierRequest(ConversationID, frontier: [MessageID], wanted: [MessageID], reply: Bool, to: [HostID], reason: String)
+        case frontierRequest(ConversationID, frontier: [MessageID], wanted: [MessageID], held: [MessageID], reply: Bool,
+                             to: [HostID], reason: String)
         /// This host answered a request from `requester` with `messages`; `cut` if the batch
         /// limit cut the answer short.
         case retransmitAnswer(ConversationID, requester: HostID, messages: [MessageID], cut: Bool)

@@ -183,9 +183,11 @@ private struct PacketGen {
                 conversation: cid, message: message(), sender: participant(), predecessors: messages(),
                 payload: payload(), resent: chance(0.5), answerCut: chance(0.2)))
         case 5:
-            return .frontierRequest(FrontierRequest(conversation: cid, frontier: messages(), wanted: messages(), isReply: chance(0.5)))
+            return .frontierRequest(FrontierRequest(conversation: cid, frontier: messages(), wanted: messages(), held: messages(),
+                                                    isReply: chance(0.5)))
         case 6:
-            return .frontierRequest(FrontierRequest(conversation: cid, frontier: messages(), wanted: [], isReply: chance(0.5)))
+            return .frontierRequest(FrontierRequest(conversation: cid, frontier: messages(), wanted: [], held: messages(),
+                                                    isReply: chance(0.5)))
         case 2:
             return .retransmitRequest(RetransmitRequest(conversation: cid, message: message(), leaves: messages()))
         case 3:
@@ -228,7 +230,7 @@ private func edgePackets() -> [Packet] {
         out.append(.retransmitRequest(RetransmitRequest(conversation: cid, message: nil, leaves: manyMIDs)))
         out.append(.retransmitRequest(RetransmitRequest(conversation: cid, message: minMID, leaves: [maxMID, maxMID])))
         out.append(.frontierRequest(FrontierRequest(conversation: cid, frontier: [], wanted: [])))
-        out.append(.frontierRequest(FrontierRequest(conversation: cid, frontier: manyMIDs, wanted: manyMIDs, isReply: true)))
+        out.append(.frontierRequest(FrontierRequest(conversation: cid, frontier: manyMIDs, wanted: manyMIDs, held: manyMIDs, isReply: true)))
         out.append(.addNode(AddNode(conversation: cid, message: maxMID, sender: maxPID, predecessors: [], payload: [],
                                     resent: true, answerCut: true)))
         out.append(.restart(Restart(conversation: cid, participant: zeroPID, leaves: [])))
@@ -273,7 +275,7 @@ struct WireCodecTests {
             case .frontierRequest(let fr):
                 if fr.isDigest { digests += 1 }
                 if fr.isReply { replies += 1 }
-                sawMaxCount = sawMaxCount || fr.frontier.count == 1024 || fr.wanted.count == 1024
+                sawMaxCount = sawMaxCount || fr.frontier.count == 1024 || fr.wanted.count == 1024 || fr.held.count == 1024
             case .restart(let rs):
                 sawMaxCount = sawMaxCount || rs.leaves.count == 1024
             }
@@ -331,15 +333,15 @@ struct WireCodecTests {
         #expect(WireCodec.encode(rr0) == rr0Bytes)
         #expect(try WireCodec.decode(rr0Bytes) == rr0)
 
-        // FR: cid 9, frontier [a1, b3], wanted [c2]; and a digest reply with an empty frontier.
+        // FR: cid 9, frontier [a1, b3], wanted [c2], held [c3]; and a digest reply with nothing.
         let fr = Packet.frontierRequest(FrontierRequest(
             conversation: ConversationID(9), frontier: [.root, MessageID(sender: 1, sequence: 3)],
-            wanted: [MessageID(sender: 2, sequence: 2)]))
-        let frBytes: [UInt8] = [0x50, 0x53, 0x01, 0x05, 0x00, 0x09, 0x02, 0x00, 0x01, 0x01, 0x03, 0x01, 0x02, 0x02]
+            wanted: [MessageID(sender: 2, sequence: 2)], held: [MessageID(sender: 2, sequence: 3)]))
+        let frBytes: [UInt8] = [0x50, 0x53, 0x01, 0x05, 0x00, 0x09, 0x02, 0x00, 0x01, 0x01, 0x03, 0x01, 0x02, 0x02, 0x01, 0x02, 0x03]
         #expect(WireCodec.encode(fr) == frBytes)
         #expect(try WireCodec.decode(frBytes) == fr)
         let reply = Packet.frontierRequest(FrontierRequest(conversation: ConversationID(9), frontier: [], wanted: [], isReply: true))
-        let replyBytes: [UInt8] = [0x50, 0x53, 0x01, 0x05, 0x08, 0x09, 0x00, 0x00]
+        let replyBytes: [UInt8] = [0x50, 0x53, 0x01, 0x05, 0x08, 0x09, 0x00, 0x00, 0x00]
         #expect(WireCodec.encode(reply) == replyBytes)
         #expect(try WireCodec.decode(replyBytes) == reply)
         // AN flagged as the last message of a cut answer.
@@ -529,14 +531,14 @@ struct WireCodecTests {
             #expect(decodeError(header(type: 4, flags: f) + [0, 0, 0, 0]) == .badFlags(f))
         }
         for f: UInt8 in [0x01, 0x02, 0x04, 0x80, 0xFF] {
-            #expect(decodeError(header(type: 5, flags: f) + [0, 0, 0]) == .badFlags(f))
+            #expect(decodeError(header(type: 5, flags: f) + [0, 0, 0, 0]) == .badFlags(f))
         }
         // The allowed flags decode.
         #expect(decodeError(header(type: 1, flags: 1) + [0, 1, 0, 0, 0]) == nil)
         #expect(decodeError(header(type: 2, flags: 1) + [0, 0, 1, 0, 0, 0, 0]) == nil)
         #expect(decodeError(header(type: 3, flags: 2) + [0, 0, 1, 0]) == nil)
         #expect(decodeError(header(type: 2, flags: 5) + [0, 0, 1, 0, 0, 0, 0]) == nil)
-        #expect(decodeError(header(type: 5, flags: 8) + [0, 0, 0]) == nil)
+        #expect(decodeError(header(type: 5, flags: 8) + [0, 0, 0, 0]) == nil)
     }
 
     @Test("trailing bytes")
@@ -699,7 +701,7 @@ struct WireCodecTests {
             case .startConversation(let sc): (n, payload) = (sc.participants.count, sc.payload.count)
             case .addNode(let an): (n, payload) = (an.predecessors.count, an.payload.count)
             case .retransmitRequest(let rr): (n, payload) = (rr.leaves.count, 0)
-            case .frontierRequest(let fr): (n, payload) = (max(fr.frontier.count, fr.wanted.count), 0)
+            case .frontierRequest(let fr): (n, payload) = (max(fr.frontier.count, fr.wanted.count, fr.held.count), 0)
             case .restart(let rs): (n, payload) = (rs.leaves.count, 0)
             }
             let exact = WireCodec.Limits(maxParticipants: n, maxPayloadBytes: payload)
