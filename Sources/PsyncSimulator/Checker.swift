@@ -1,8 +1,12 @@
 import Psync
 
-/// Property checkers over a simulated run, against a brute-force reference model: the context
-/// of every message is the set of messages its sender had sent or received when it sent it, as
-/// recorded by the application, independently of the engine's data structures (Section 2).
+/// Property checkers over a simulated run, against a reference model: the context of every
+/// message is the set of messages its sender had sent or received when it sent it, as recorded
+/// by the application, independently of the engine's data structures (Section 2;
+/// `ReferenceContexts`).
+///
+/// With n participants and M messages, every check takes O(n × M) time and memory, or
+/// O(n² × M) (transitive reduction), plus the violations it reports.
 public enum Checker {
     public struct Violation: Sendable, CustomStringConvertible {
         public var property: String
@@ -28,50 +32,94 @@ public enum Checker {
     }
 
     /// No participant receives a message before its context, twice, or its own (Section 2).
+    ///
+    /// Also verifies what `ReferenceContexts` rests on: every history lists each sender's
+    /// messages in sequence order without a gap (a gap among received messages is a message
+    /// received before its sender's previous one; among its own, a send out of sequence). A
+    /// history is read up to its first gap only: past it, counts no longer describe it.
+    /// Walking each history once with running per-sender counts: O(n) per entry.
     public static func receiveOrder(_ r: SimulationResult) -> [Violation] {
         var out: [Violation] = []
+        for (p, received) in r.received.enumerated() {
+            for m in received where m.senderIndex == p {
+                out.append(Violation(property: "never receive own", detail: "p\(p) received its own \(m)"))
+            }
+        }
+        let n = r.config.participants
         for (p, history) in r.histories.enumerated() {
-            var seen: Set<MessageID> = []
-            let received = Set(r.received[p])
+            var seen = [UInt32](repeating: 0, count: n)
             for m in history {
-                if seen.contains(m) { out.append(Violation(property: "receive once", detail: "p\(p) has \(m) twice")) }
-                if received.contains(m) && m.senderIndex == p {
-                    out.append(Violation(property: "never receive own", detail: "p\(p) received its own \(m)"))
+                let s = m.senderIndex
+                if m.sequence <= seen[s] {
+                    out.append(Violation(property: "receive once", detail: "p\(p) has \(m) twice"))
+                    continue
                 }
-                if received.contains(m), let ctx = r.contexts[m] {
-                    let missing = ctx.subtracting(seen)
+                let inSequence = m.sequence == seen[s] + 1
+                if s == p && !inSequence {
+                    out.append(Violation(property: "send in sequence",
+                                         detail: "p\(p) sent \(m) where \(MessageID(sender: s, sequence: seen[s] + 1)) was next"))
+                    break
+                }
+                if s != p {
+                    let missing = missingContext(of: m, seen: seen, r.contexts)
                     if !missing.isEmpty {
-                        out.append(Violation(property: "receive after context",
-                                             detail: "p\(p) received \(m) before \(missing.sorted())"))
+                        out.append(Violation(property: "receive after context", detail: "p\(p) received \(m) before \(missing)"))
                     }
+                    if !inSequence { break }
                 }
-                seen.insert(m)
+                seen[s] = m.sequence
             }
         }
         return out
     }
 
+    /// The messages of m's context (and its sender's earlier messages) beyond `seen`, sorted.
+    static func missingContext(of m: MessageID, seen: [UInt32], _ contexts: ReferenceContexts) -> [MessageID] {
+        let vector = contexts.vector(of: m)
+        return seen.indices.flatMap { s in
+            var upTo = vector.map { $0[$0.startIndex + s] } ?? 0
+            if s == m.senderIndex { upTo = max(upTo, m.sequence - 1) }
+            return upTo > seen[s] ? (seen[s] + 1...upTo).map { MessageID(sender: s, sequence: $0) } : []
+        }
+    }
+
     /// In every image, each message's predecessors are exactly the maximal elements of its
     /// reference context: the graph is the transitive reduction of "sent in the context of".
+    /// O(n²) per distinct message (`maximalContext`), O(n log n) per image entry.
     public static func transitiveReduction(_ r: SimulationResult) -> [Violation] {
         var out: [Violation] = []
-        var expected: [MessageID: Set<MessageID>] = [:]
-        for (m, ctx) in r.contexts {
-            expected[m] = ctx.filter { x in !ctx.contains { y in y != x && r.contexts[y]?.contains(x) == true } }
-        }
+        var expected: [MessageID: [MessageID]] = [:]
         for (h, image) in r.images.enumerated() {
             guard let image else { continue }
             for (m, preds) in image {
-                guard let want = expected[m] else {
+                guard let want = expected[m] ?? maximalContext(of: m, r.contexts) else {
                     out.append(Violation(property: "transitive reduction", detail: "h\(h) holds \(m), which nobody sent"))
                     continue
                 }
-                if Set(preds) != want {
+                expected[m] = want
+                let have = preds.sorted()
+                if have != want {
                     out.append(Violation(property: "transitive reduction",
-                                         detail: "h\(h): \(m) has predecessors \(preds.sorted()), expected \(want.sorted())"))
+                                         detail: "h\(h): \(m) has predecessors \(have), expected \(want)"))
                 }
             }
         }
         return out
+    }
+
+    /// The maximal elements of m's context, sorted; nil if nobody sent m. Only each sender's
+    /// newest message in the context can be maximal, and it is unless another sender's newest
+    /// one has it in its own context (contexts grow along a sender's messages, so that one
+    /// covers the others of its sender). O(n²).
+    static func maximalContext(of m: MessageID, _ contexts: ReferenceContexts) -> [MessageID]? {
+        guard let v = contexts.vector(of: m) else { return nil }
+        let newest = v.indices.compactMap { i in v[i] > 0 ? MessageID(sender: i - v.startIndex, sequence: v[i]) : nil }
+        let newestContexts = newest.map { contexts.vector(of: $0) }
+        return newest.filter { x in
+            !zip(newest, newestContexts).contains { y, yContext in
+                guard y.sender != x.sender, let yContext else { return false }
+                return yContext[yContext.startIndex + x.senderIndex] >= x.sequence
+            }
+        }
     }
 }

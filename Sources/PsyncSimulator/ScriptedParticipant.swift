@@ -18,8 +18,10 @@ struct ScriptedParticipant {
     /// Messages sent or received, in order: the participant's view as the application saw it.
     var history: [MessageID] = []
     var historyTimes: [UInt64] = []
-    var historySet: Set<MessageID> = []
     var received: [MessageID] = []
+    /// The reference model (`ReferenceContexts`): each message this participant sent, with the
+    /// length of its history then (the message's context is that prefix).
+    var sends: [(message: MessageID, contextLength: Int)] = []
 }
 
 /// The scripted workload, driven by the simulator's events.
@@ -121,7 +123,7 @@ extension Simulator {
 
     /// Bookkeeping of a message participant i sent: the reference context, the time.
     func sent(_ i: Int, _ mid: MessageID) {
-        if config.recordsHistory { contexts[mid] = apps[i].historySet }
+        if config.recordsHistory { apps[i].sends.append((mid, apps[i].history.count)) }
         sentAt[mid] = now
         record(i, mid)
         apps[i].lastSent = mid
@@ -134,7 +136,6 @@ extension Simulator {
         guard config.recordsHistory else { return }
         apps[i].history.append(mid)
         apps[i].historyTimes.append(now)
-        apps[i].historySet.insert(mid)
     }
 
     /// The last-ACK work-around (Section 3.2.2): check the last message's stability later.

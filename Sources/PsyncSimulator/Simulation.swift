@@ -13,7 +13,8 @@ public struct SimulationConfig: Codable, Sendable, Equatable {
     public var host: HostConfig
     /// The run stops here even if events remain (a safety net; runs normally drain first).
     public var timeLimitNanoseconds: UInt64
-    /// Keep each participant's history for the checkers (memory grows with messages squared).
+    /// Keep each participant's history and the reference contexts for the checkers (memory
+    /// grows with messages × participants).
     public var recordsHistory: Bool
     /// The filter stack every participant's application uses, bottom first (`FilterRegistry`
     /// names, such as ["waves"] or ["waves", "membership"]); empty: the application receives
@@ -81,8 +82,6 @@ public final class Simulator {
     var networkRNG: SplitMix64
     var firedDropRules: Set<String> = []
     var lastActivity: UInt64 = 0
-    /// Reference model: for each message, the set of messages in its sender's view when sent.
-    public internal(set) var contexts: [MessageID: Set<MessageID>] = [:]
     /// When each message was sent, and received by each participant.
     var sentAt: [MessageID: UInt64] = [:]
     var receivedAt: [[MessageID: UInt64]]

@@ -15,7 +15,8 @@ public struct SimulationResult: Sendable {
     public var received: [[MessageID]]
     public var histories: [[MessageID]]
     public var historyTimes: [[UInt64]]
-    public var contexts: [MessageID: Set<MessageID>]
+    /// The reference context of every message (empty unless `config.recordsHistory`).
+    public var contexts: ReferenceContexts
     public var dataSent: Int
     public var acksSent: Int
     /// When each message was sent, and when each participant received it from Psync.
@@ -56,7 +57,8 @@ extension Simulator {
         return SimulationResult(
             config: config, quiescenceNanoseconds: lastActivity, network: network,
             hostCounters: hosts.map(\.counters), crashed: crashed, images: images,
-            received: apps.map(\.received), histories: apps.map(\.history), historyTimes: apps.map(\.historyTimes), contexts: contexts,
+            received: apps.map(\.received), histories: apps.map(\.history), historyTimes: apps.map(\.historyTimes),
+            contexts: ReferenceContexts(histories: apps.map(\.history), sent: apps.map(\.sends)),
             dataSent: apps.reduce(0) { $0 + $1.dataSent }, acksSent: apps.reduce(0) { $0 + $1.acksSent },
             sentAt: sentAt, receivedAt: receivedAt, filters: config.filters, filterDeliveries: filterDeliveries,
             filterGuarantees: filterGuarantees, applicationMessages: applicationMessages)

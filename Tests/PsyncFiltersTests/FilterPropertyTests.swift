@@ -41,6 +41,33 @@ import PsyncSimulator
         let failures = Self.failures(filters, seeds: 0..<150)
         #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(5).joined(separator: "\n"))")
     }
+
+    /// The filter checkers take time near-linear in the run: a long run is checked quickly,
+    /// even in a debug build, and they still bite there: deliveries swapped out of causal or
+    /// total order, or moved before a quorum has the message, are reported.
+    @Test func longRunIsCheckedAndFilterCheckersBite() {
+        let config = SimulationConfig(seed: 3, participants: 4,
+                                      workload: Workload(messagesPerParticipant: 300, replyProbability: 0.2),
+                                      network: NetworkModel(link: LinkModel(lossProbability: 0.02)), filters: ["waves", "quorum"])
+        let result = Simulator(config).run()
+        #expect((Checker.check(result) + FilterChecker.check(result)).isEmpty)
+        let (waves, quorum) = (0, 1)
+
+        var causal = result
+        let ds = result.filterDeliveries[quorum][0]
+        let i = ds.indices.dropLast().first { result.contexts.contains(ds[$0].message, in: ds[$0 + 1].message) }!
+        causal.filterDeliveries[quorum][0].swapAt(i, i + 1)
+        #expect(FilterChecker.check(causal).contains { $0.property == "quorum: causal" })
+
+        var total = result
+        total.filterDeliveries[waves][1].swapAt(0, 1)
+        #expect(FilterChecker.check(total).contains { $0.property == "waves: total order" })
+
+        var early = result
+        let first = result.filterDeliveries[quorum][2][0]
+        early.filterDeliveries[quorum][2][0].time = result.sentAt[first.message]!
+        #expect(FilterChecker.check(early).contains { $0.property == "quorum: quorum 3" && $0.detail.hasPrefix("p2 ") })
+    }
 }
 
 /// The checkers bite: a waves filter that commits a wave as soon as it has a member, without
