@@ -79,11 +79,19 @@ public enum FilterChecker {
     }
 
     /// Every two participants' sequences agree (one a prefix of the other); at quiescence the
-    /// running participants' sequences are equal. When every sequence is a prefix of the
+    /// running participants' sequences are equal. A crashed participant's messages that no
+    /// running image holds are left out of its sequence. When every sequence is a prefix of the
     /// longest, they all agree: O(n × M); only otherwise are pairs compared, O(n² × M).
     static func totalOrder(_ r: SimulationResult, _ f: Int, _ name: String) -> [Checker.Violation] {
         var out: [Checker.Violation] = []
-        let sequences = r.filterDeliveries[f].map { $0.map(\.message) }
+        // A crashed participant may have delivered messages that vanished with it: its own,
+        // lost on the way to every other host (Section 3.2.3, case 2a: "neither m' nor m appear
+        // in any host's image"). Its sequence is compared without them.
+        var surviving: Set<MessageID> = []
+        for image in r.images { if let image { surviving.formUnion(image.keys) } }
+        let sequences = r.filterDeliveries[f].enumerated().map { p, ds in
+            r.crashed.contains(HostID(UInt32(p))) ? ds.map(\.message).filter(surviving.contains) : ds.map(\.message)
+        }
         let longest = sequences.max { $0.count < $1.count } ?? []
         if !sequences.allSatisfy({ longest.starts(with: $0) }) {
             for p in sequences.indices {

@@ -74,3 +74,28 @@ import PsyncSimulator
         for p in 0..<n { #expect(fromP3AfterRejoin.isSubset(of: result.filterDeliveries[top][p].map(\.message)), "p\(p)") }
     }
 }
+
+/// The total-order checker and crashed participants: p0 delivers its own a3 and crashes before
+/// a3 reaches anyone (Section 3.2.3, case 2a), so the survivors never deliver it. That is no
+/// disagreement; a crashed participant that ordered two surviving messages differently is.
+@Suite struct CrashedParticipantOrderTests {
+    static let config = SimulationConfig(
+        seed: 12, participants: 3,
+        workload: Workload(messagesPerParticipant: 10, meanIntervalNanoseconds: 15_000_000, replyProbability: 0.3),
+        network: NetworkModel(link: LinkModel(lossProbability: 0.14, reorderProbability: 0.1)),
+        faults: FaultSchedule(crashes: [Crash(host: 0, atNanoseconds: 27_521_737)]),
+        filters: ["waves", "membership"])
+
+    @Test func vanishedMessagesAreExemptButDisorderIsCaught() throws {
+        var result = Simulator(Self.config).run()
+        let vanished = result.filterDeliveries[0][0].map(\.message).filter { m in
+            result.images.allSatisfy { $0?[m] == nil }
+        }
+        #expect(!vanished.isEmpty, "the scenario has p0 deliver a message that vanished with it")
+        #expect(FilterChecker.check(result).isEmpty)
+        let surviving = result.filterDeliveries[0][0].indices.filter { !vanished.contains(result.filterDeliveries[0][0][$0].message) }
+        let (i, j) = (surviving[0], surviving[1])
+        result.filterDeliveries[0][0].swapAt(i, j)
+        #expect(FilterChecker.check(result).contains { $0.property == "waves: total order" })
+    }
+}
