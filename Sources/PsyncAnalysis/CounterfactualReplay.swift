@@ -71,7 +71,7 @@ public final class CounterfactualReplay {
                let body = field("body")?.array {
                 controls[m] = .control(filter: filter, body: body.compactMap { $0.uint64.map { UInt8(truncatingIfNeeded: $0) } })
             }
-        case .send(_, let p, let m, let preds, _):
+        case .send(_, let p, let m, let preds, _, _):
             predecessors[m] = preds
             guard let stack = stacks[p] else { return }
             if stack.replaySend(content(m), now: now) != m { mismatches += 1 }

@@ -42,7 +42,7 @@ public struct PerfettoExport: TraceExporter {
                                     + [("args", .object([("name", .string("participant \(p)"))]))]))
             }
             return out
-        case .send(_, let p, let m, let preds, let bytes):
+        case .send(_, let p, let m, let preds, let bytes, _):
             sends[m] = (p, e.time)
             return item(.object([("ph", .string("i")), ("s", .string("t")), ("name", .string("send \(m)")), ("cat", .string("psync")),
                                  ("ts", ts(e.time))] + thread(p)
@@ -80,7 +80,7 @@ public struct ShivizExport: TraceExporter {
 
     public mutating func observe(_ e: TraceEvent) -> String {
         switch e.kind {
-        case .send(_, let p, let m, _, _):
+        case .send(_, let p, let m, _, _, _):
             var c = clocks[p, default: [:]]
             c[p.description, default: 0] += 1
             clocks[p] = c

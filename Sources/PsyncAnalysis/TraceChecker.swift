@@ -49,7 +49,7 @@ public struct TraceChecker {
     public mutating func observe(_ e: TraceEvent) {
         events += 1
         switch e.kind {
-        case .send(_, let p, let m, let preds, _):
+        case .send(_, let p, let m, let preds, _, _):
             if !graph.apply(e) { flag("graph", "\(p) sent \(m) with predecessors \(preds) that contradict the graph", at: e.time) }
             return
         case .receive(_, let p, let m):

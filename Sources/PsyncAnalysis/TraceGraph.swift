@@ -19,6 +19,8 @@ public struct TraceGraph {
     public private(set) var messages: [MessageID] = []
     public private(set) var predecessors: [[MessageID]] = []
     public private(set) var sendTimes: [UInt64] = []
+    /// What each message carries, as its send record says (`data`, `ack`, `control`; nil if not said).
+    public private(set) var contents: [String?] = []
     private var clocks: [UInt32] = []
 
     /// Per host: how many of each sender's messages its image holds.
@@ -44,6 +46,7 @@ public struct TraceGraph {
     public func position(of p: ParticipantID) -> Int? { position[p] }
     public func contains(_ m: MessageID) -> Bool { index[m] != nil }
     public func sendTime(_ m: MessageID) -> UInt64? { index[m].map { sendTimes[$0] } }
+    public func content(_ m: MessageID) -> String? { index[m].flatMap { contents[$0] } }
     public func predecessors(of m: MessageID) -> [MessageID]? { index[m].map { predecessors[$0] } }
 
     /// Whether `a` precedes `b` (both sent). O(1).
@@ -66,7 +69,7 @@ public struct TraceGraph {
     /// Records a send; returns false if it contradicts the graph (an unknown predecessor, a
     /// sender out of sequence).
     @discardableResult
-    public mutating func send(_ m: MessageID, predecessors preds: [MessageID], at time: UInt64) -> Bool {
+    public mutating func send(_ m: MessageID, predecessors preds: [MessageID], at time: UInt64, content: String? = nil) -> Bool {
         guard index[m] == nil, m.senderIndex < participantCount else { return false }
         let n = participantCount
         var clock = [UInt32](repeating: 0, count: n)
@@ -80,6 +83,7 @@ public struct TraceGraph {
         messages.append(m)
         predecessors.append(preds)
         sendTimes.append(time)
+        contents.append(content)
         clocks.append(contentsOf: clock)
         return true
     }
@@ -111,8 +115,8 @@ public struct TraceGraph {
             setParticipants(h.participants)
         case .open(_, _, let ps, _):
             setParticipants(ps)
-        case .send(_, let p, let m, let preds, _):
-            let ok = send(m, predecessors: preds, at: e.time)
+        case .send(_, let p, let m, let preds, _, let content):
+            let ok = send(m, predecessors: preds, at: e.time, content: content)
             if let host = e.host { attach(m, at: host) }
             if let i = position(of: p) { enterView(m, of: i) }
             return ok

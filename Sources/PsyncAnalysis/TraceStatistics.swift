@@ -25,6 +25,8 @@ public struct TraceStatistics {
     /// Counters by name (`counts` adds the fixed ones below, kept apart to spare a hash per record).
     private var namedCounts: [String: Int] = [:]
     private var packetsSent = 0, bytesSent = 0, receives = 0, messagesSent = 0
+    /// Sends whose record says they carry application data (simulator traces say so).
+    private var dataSent = 0
     public private(set) var events = 0
     public private(set) var filters: [String] = []
     private var graph = TraceGraph()
@@ -58,7 +60,7 @@ public struct TraceStatistics {
 
     /// Metric names in report order.
     public var metricNames: [String] {
-        ["arrive", "receive", "stable"] + filters.map { "deliver:\($0)" } + ["hold"]
+        ["arrive", "receive"] + (dataSent > 0 ? ["receive:data"] : []) + ["stable"] + filters.map { "deliver:\($0)" } + ["hold"]
     }
 
     mutating func latency(_ metric: String, _ m: MessageID, at t: UInt64, key: String) {
@@ -83,8 +85,12 @@ public struct TraceStatistics {
         switch e.kind {
         case .header(let h):
             filters = h.filters
-        case .send:
+        case .send(_, _, _, _, _, let content):
             messagesSent += 1
+            if let content {
+                if content == "data" { dataSent += 1 }
+                count("messages sent: \(content)")
+            }
         case .packetOut(let p):
             packetsSent += 1
             bytesSent += p.bytes
@@ -95,6 +101,7 @@ public struct TraceStatistics {
         case .receive(_, let p, let m):
             receives += 1
             latency("receive", m, at: e.time, key: name(p))
+            if graph.content(m) == "data" { latency("receive:data", m, at: e.time, key: name(p)) }
         case .stable(_, let p, let m):
             latency("stable", m, at: e.time, key: name(p))
         case .hold(_, let m, _):
@@ -139,11 +146,18 @@ public struct TraceStatistics {
         filters.last.map { namedCounts["deliveries: \($0)"] ?? 0 } ?? receives
     }
 
-    /// The derived ratios: packets and bytes per delivered message.
+    /// The derived ratios: packets and bytes per delivered message, and per data message sent
+    /// when send records say which messages carry data (the figure that compares across
+    /// filters and recovery policies: acknowledgements and control messages are overhead).
     public var perDelivered: [(String, Double)] {
         let d = Double(max(delivered, 1))
-        return [("packets per delivered message", Double(packetsSent) / d),
-                ("bytes per delivered message", Double(bytesSent) / d)]
+        var out = [("packets per delivered message", Double(packetsSent) / d),
+                   ("bytes per delivered message", Double(bytesSent) / d)]
+        if dataSent > 0 {
+            out += [("packets per data message", Double(packetsSent) / Double(dataSent)),
+                    ("bytes per data message", Double(bytesSent) / Double(dataSent))]
+        }
+        return out
     }
 }
 

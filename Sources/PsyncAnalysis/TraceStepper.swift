@@ -27,7 +27,7 @@ public struct TraceStepper {
 
     private func participant(of e: TraceEvent) -> ParticipantID? {
         switch e.kind {
-        case .open(_, let p, _, _), .send(_, let p, _, _, _), .receive(_, let p, _), .stable(_, let p, _),
+        case .open(_, let p, _, _), .send(_, let p, _, _, _, _), .receive(_, let p, _), .stable(_, let p, _),
              .maskOut(_, let p, _), .maskIn(_, let p, _):
             return p
         default:

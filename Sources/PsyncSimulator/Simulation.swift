@@ -174,6 +174,15 @@ public final class Simulator {
         }
     }
 
+    /// The trace record of an engine event; a send record also says what the message carries.
+    func traceKind(_ e: EngineEvent, host: HostID) -> TraceEvent.Kind {
+        guard case .send(let c, let p, let m, let preds, let bytes) = e,
+              let payload = try? hosts[Int(host.rawValue)].payload(m, in: c, as: p)
+        else { return TraceEvent.Kind(e) }
+        let content = Workload.content(of: payload, framed: !config.filters.isEmpty)
+        return .send(c, p, m, predecessors: preds, payloadBytes: bytes, content: content.rawValue)
+    }
+
     /// Records a trace event, if tracing; the event is built only then.
     func record(_ host: HostID?, _ kind: @autoclosure () -> TraceEvent.Kind) {
         if let trace { trace.record(TraceEvent(time: now, host: host, kind())) }
@@ -195,7 +204,7 @@ public final class Simulator {
             case .messageAvailable:
                 receiveAll(Int(host.rawValue))
             case .event(let e):
-                record(host, TraceEvent.Kind(e))
+                record(host, traceKind(e, host: host))
             case .timedOut:
                 break
             }

@@ -1,3 +1,5 @@
+import PsyncFilters
+
 /// The scripted application that runs on every simulated participant, so that an experiment
 /// needs no hand-written driver.
 ///
@@ -39,6 +41,22 @@ public struct Workload: Codable, Sendable, Equatable {
     /// The first payload byte tells data from acknowledgements; the second is the operation
     /// kind, `a` (commutative) or `b`.
     public enum PayloadKind: UInt8 { case data = 0, ack = 1 }
+
+    /// What a message of the scripted application carries, for trace records and statistics.
+    public enum Content: String, Sendable { case data, ack, control }
+
+    /// The content of `payload`, sent by the scripted application (`framed`: through a filter
+    /// stack, whose control messages are framed apart from application payloads).
+    public static func content(of payload: [UInt8], framed: Bool) -> Content {
+        let application: [UInt8]
+        if framed {
+            guard case .application(let bytes) = FilterMessage.unframe(payload) else { return .control }
+            application = bytes
+        } else {
+            application = payload
+        }
+        return application.first == PayloadKind.ack.rawValue ? .ack : .data
+    }
 
     func payload(_ kind: PayloadKind, participant: Int, number: Int, beta: Bool) -> [UInt8] {
         var bytes = [kind.rawValue, beta ? UInt8(ascii: "b") : UInt8(ascii: "a")]

@@ -5,7 +5,8 @@ extension TraceEvent.Kind {
     public init(_ e: EngineEvent) {
         switch e {
         case .open(let c, let p, let ps, let active): self = .open(c, p, participants: ps, active: active)
-        case .send(let c, let p, let m, let preds, let bytes): self = .send(c, p, m, predecessors: preds, payloadBytes: bytes)
+        case .send(let c, let p, let m, let preds, let bytes):
+            self = .send(c, p, m, predecessors: preds, payloadBytes: bytes, content: nil)
         case .arrive(let c, let m, let preds): self = .arrive(c, m, predecessors: preds)
         case .hold(let c, let m, let missing): self = .hold(c, m, missing: missing)
         case .release(let c, let m): self = .release(c, m)

@@ -20,8 +20,9 @@ extension TraceEvent {
             break
         case .open(let c, let p, let ps, let active):
             w.cid(c); w.participant("p", p); w.participants("participants", ps); w.flag("active", active)
-        case .send(let c, let p, let m, let preds, let bytes):
+        case .send(let c, let p, let m, let preds, let bytes, let content):
             w.cid(c); w.participant("p", p); w.mid("mid", m); w.mids("preds", preds); w.count("bytes", bytes)
+            if let content { w.ascii(",\"content\":"); w.string(content) }
         case .packetOut(let r):
             w.packet(r, peerKey: "to")
         case .packetIn(let r):
@@ -98,7 +99,10 @@ extension TraceEvent {
         let kind: Kind
         switch Self.knownKinds[name] {
         case .open: kind = .open(try r.cid(), try r.participant("p"), participants: try r.participants("participants"), active: try r.bool("active"))
-        case .send: kind = .send(try r.cid(), try r.participant("p"), try r.mid("mid"), predecessors: try r.mids("preds"), payloadBytes: try r.int("bytes"))
+        case .send:
+            kind = .send(try r.cid(), try r.participant("p"), try r.mid("mid"), predecessors: try r.mids("preds"),
+                         payloadBytes: try r.int("bytes"),
+                         content: try r.optional("content") { v throws(TraceFormatError) in try r.stringValue(v, "content") })
         case .packetOut: kind = .packetOut(try r.packet(peerKey: "to"))
         case .packetIn: kind = .packetIn(try r.packet(peerKey: "from"))
         case .arrive: kind = .arrive(try r.cid(), try r.mid("mid"), predecessors: try r.mids("preds"))

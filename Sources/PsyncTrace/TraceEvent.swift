@@ -19,7 +19,10 @@ public struct TraceEvent: Sendable, Equatable {
         /// A participant opened a conversation (actively: it created it; passively: its SC came).
         case open(ConversationID, ParticipantID, participants: [ParticipantID], active: Bool)
         /// A participant sent a message in the context of `predecessors` (its view's leaves).
-        case send(ConversationID, ParticipantID, MessageID, predecessors: [MessageID], payloadBytes: Int)
+        /// `content` says what the message carries when the recorder knows: `data` (application
+        /// data), `ack` (an application's acknowledgement) or `control` (a filter's control
+        /// message), so that costs per data message compare across policies.
+        case send(ConversationID, ParticipantID, MessageID, predecessors: [MessageID], payloadBytes: Int, content: String?)
         /// A packet left this host for `peer`, or arrived here from `peer`.
         case packetOut(PacketRecord)
         case packetIn(PacketRecord)

@@ -34,10 +34,10 @@ import PsyncTrace
         var events = Self.trace(seed: 1)
         // Move a receive before the receive of its predecessor at the same participant.
         let receives = events.indices.filter { if case .receive = events[$0].kind { true } else { false } }
-        func sendIndex(_ m: MessageID) -> Int { events.firstIndex { if case .send(_, _, let x, _, _) = $0.kind { x == m } else { false } }! }
+        func sendIndex(_ m: MessageID) -> Int { events.firstIndex { if case .send(_, _, let x, _, _, _) = $0.kind { x == m } else { false } }! }
         let (i, j) = receives.lazy.flatMap { i in receives.lazy.filter { $0 > i }.map { (i, $0) } }.first { i, j in
             guard case .receive(_, let p, let a) = events[i].kind, case .receive(_, let q, let b) = events[j].kind,
-                  p == q, sendIndex(b) < i, case .send(_, _, _, let preds, _) = events[sendIndex(b)].kind else { return false }
+                  p == q, sendIndex(b) < i, case .send(_, _, _, let preds, _, _) = events[sendIndex(b)].kind else { return false }
             return preds.contains(a)
         }!
         let moved = events.remove(at: j)
@@ -76,7 +76,7 @@ import PsyncTrace
         var events = Self.trace(seed: 3)
         let stable = events.firstIndex { if case .stable = $0.kind { true } else { false } }!
         guard case .stable(_, _, let m) = events[stable].kind else { return }
-        let sent = events.firstIndex { if case .send(_, _, let x, _, _) = $0.kind { x == m } else { false } }!
+        let sent = events.firstIndex { if case .send(_, _, let x, _, _, _) = $0.kind { x == m } else { false } }!
         let moved = events.remove(at: stable)
         events.insert(moved, at: sent + 1)
         let (verdict, violations) = Self.check(events)

@@ -24,7 +24,7 @@ import PsyncTrace
         var packets = 0, bytes = 0
         for e in sink.events {
             switch e.kind {
-            case .send(_, _, let m, _, _): sent[m] = e.time
+            case .send(_, _, let m, _, _, _): sent[m] = e.time
             case .receive(_, let p, let m):
                 receive.append(e.time - sent[m]!)
                 if p == ParticipantID(host: HostID(1)) { perP1.append(e.time - sent[m]!) }
@@ -49,5 +49,26 @@ import PsyncTrace
         #expect(stats.delivered == deliver.count)
         for format in TraceStatistics.Format.allCases { #expect(!stats.report(format).isEmpty) }
         #expect(stats.report(.csv).split(separator: "\n").first == "metric,key,count,p50_ns,p90_ns,p99_ns,p99.9_ns,max_ns,mean_ns")
+    }
+}
+
+/// Send records say what each message carries, so costs per data message compare across
+/// filters and recovery policies: the counts match the run's, and so does the figure.
+@Suite struct DataMessageTests {
+    @Test(arguments: [[], ["waves"]]) func sendRecordsTellDataAcknowledgementsAndControlApart(filters: [String]) {
+        let sink = MemoryTraceSink()
+        var config = SimulationConfig(seed: 4, participants: 4, filters: filters)
+        config.network.link.lossProbability = 0.1
+        let result = Simulator(config, trace: sink).run()
+        var stats = TraceStatistics()
+        for e in sink.events { stats.observe(e) }
+        #expect(stats.counts["messages sent: data"] == result.dataSent)
+        #expect(stats.counts["messages sent: ack"] == result.acksSent)
+        let control = stats.counts["messages sent: control"] ?? 0
+        #expect(filters.isEmpty ? control == 0 : control > 0)
+        #expect(stats.counts["messages sent"] == result.dataSent + result.acksSent + control)
+        let perData = stats.perDelivered.first { $0.0 == "packets per data message" }?.1
+        #expect(perData == Double(result.network.packetsSent) / Double(result.dataSent))
+        #expect(stats.metrics["receive:data"]?.overall.totalCount ?? 0 > 0)
     }
 }

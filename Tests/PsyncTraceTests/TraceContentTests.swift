@@ -26,7 +26,7 @@ import PsyncTrace
         var receives: [ParticipantID: [MessageID]] = [:]
         for e in events {
             switch e.kind {
-            case .send(_, let p, let m, let ps, _):
+            case .send(_, let p, let m, let ps, _, _):
                 preds[m] = ps
                 history[p, default: []].insert(m)
             case .receive(_, let p, let m):
@@ -74,7 +74,7 @@ import PsyncTrace
         var stable: Set<String> = []
         for e in writer.events {
             switch e.kind {
-            case .send(_, let p, let m, _, _), .receive(_, let p, let m): inView.insert("\(p) \(m)")
+            case .send(_, let p, let m, _, _, _), .receive(_, let p, let m): inView.insert("\(p) \(m)")
             case .stable(_, let p, let m):
                 #expect(inView.contains("\(p) \(m)"))
                 #expect(stable.insert("\(p) \(m)").inserted)

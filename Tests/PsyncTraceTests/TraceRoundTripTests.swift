@@ -12,7 +12,8 @@ import PsyncTrace
     static var allKinds: [TraceEvent] {
         let kinds: [TraceEvent.Kind] = [
             .open(cid, p, participants: [p, q], active: true),
-            .send(cid, p, m, predecessors: [.root, big], payloadBytes: 32),
+            .send(cid, p, m, predecessors: [.root, big], payloadBytes: 32, content: nil),
+            .send(cid, p, big, predecessors: [m], payloadBytes: 2, content: "ack"),
             .packetOut(PacketRecord(type: "AN", conversation: cid, message: m, peer: HostID(2), bytes: 40, resent: true)),
             .packetIn(PacketRecord(type: "RR", conversation: cid, message: nil, peer: HostID(0), bytes: 9, resent: false)),
             .arrive(cid, m, predecessors: [.root]),
@@ -63,7 +64,7 @@ import PsyncTrace
         writer.record(TraceEvent(time: 0, host: nil, .header(Self.header)))
         for e in Self.allKinds { writer.record(e) }
         try writer.close()
-        #expect(writer.frames == 7, "the header's frame, then 27 records in frames of 5")
+        #expect(writer.frames == 7, "the header's frame, then 28 records in frames of 5")
         let (header, events) = try TraceReader.readAll(path: path)
         #expect(header == Self.header)
         #expect(events == Self.allKinds)
