@@ -1,6 +1,7 @@
 /// A seeded pseudo-random generator (SplitMix64, Steele, Lea and Flood 2014): tiny, fast, and
 /// the same sequence on every platform, so one seed reproduces a whole simulation byte for byte.
-/// The engine itself draws no random numbers; shells and workloads take a generator explicitly.
+/// The engine draws numbers only from generators seeded at `Host` creation (timer jitter);
+/// shells and workloads take a generator explicitly.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
