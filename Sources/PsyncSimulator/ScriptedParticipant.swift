@@ -12,6 +12,9 @@ struct ScriptedParticipant {
     var stackTimer: UInt64?
     var dataSent = 0
     var acksSent = 0
+    /// The last-ACK work-around's state (`Simulator+Settling.swift`): per sender, the newest
+    /// data message in this participant's view; the last message it sent, of any kind.
+    var newestData: [MessageID?]
     var lastSent: MessageID?
     var settleAttempts = 0
     var settleGeneration = 0
@@ -73,9 +76,7 @@ extension Simulator {
         let pid = apps[i].pid
         if let stack = apps[i].stack {
             stack.drain(now: Instant(nanoseconds: now)) { delivered in
-                respond(i, receivedData: delivered.contains {
-                    if case .application(let payload) = $0.content { payload.first == Workload.PayloadKind.data.rawValue } else { false }
-                })
+                respond(i, receivedData: delivered.contains(where: \.isWorkloadData))
             }
             afterStack(i)
         } else {
@@ -84,7 +85,10 @@ extension Simulator {
                 record(i, mid)
                 apps[i].received.append(mid)
                 receivedAt[i][mid] = now
-                if payload.first == Workload.PayloadKind.data.rawValue { receivedData = true }
+                if Workload.isData(payload) {
+                    receivedData = true
+                    dataEnteredView(i, mid)
+                }
             }
             respond(i, receivedData: receivedData)
         }
@@ -117,41 +121,26 @@ extension Simulator {
             return
         }
         let mid = try! hosts[i].send(payload, in: cid, as: apps[i].pid, now: Instant(nanoseconds: now))
-        sent(i, mid)
+        sent(i, mid, data: kind == .data)
         apply(hosts[i].takeEffects(), host: hosts[i].id)
     }
 
     /// Bookkeeping of a message participant i sent: the reference context, the time.
-    func sent(_ i: Int, _ mid: MessageID) {
+    func sent(_ i: Int, _ mid: MessageID, data: Bool) {
         if config.recordsHistory { apps[i].sends.append((mid, apps[i].history.count)) }
         sentAt[mid] = now
         record(i, mid)
         apps[i].lastSent = mid
-        // Whatever this participant sends last (data, an acknowledgement, a filter's control
-        // message) is what the last-ACK work-around must watch.
-        if apps[i].dataSent >= config.workload.messagesPerParticipant { startSettling(i) }
+        if data {
+            dataEnteredView(i, mid)
+        } else if apps[i].stack != nil && apps[i].dataSent >= config.workload.messagesPerParticipant {
+            startSettling(i)
+        }
     }
 
     func record(_ i: Int, _ mid: MessageID) {
         guard config.recordsHistory else { return }
         apps[i].history.append(mid)
         apps[i].historyTimes.append(now)
-    }
-
-    /// The last-ACK work-around (Section 3.2.2): check the last message's stability later.
-    func startSettling(_ i: Int) {
-        apps[i].settleAttempts = 0
-        apps[i].settleGeneration += 1
-        queue.push(.settle(i, generation: apps[i].settleGeneration), at: now + config.workload.settleTimeoutNanoseconds)
-    }
-
-    func settle(_ i: Int) {
-        guard let cid = apps[i].conversation, let last = apps[i].lastSent,
-              apps[i].settleAttempts < config.workload.settleAttempts else { return }
-        let host = hosts[i]
-        guard try! host.resend(last, in: cid, as: apps[i].pid, now: Instant(nanoseconds: now)) else { return }
-        apps[i].settleAttempts += 1
-        apply(host.takeEffects(), host: host.id)
-        queue.push(.settle(i, generation: apps[i].settleGeneration), at: now + config.workload.settleTimeoutNanoseconds)
     }
 }

@@ -108,7 +108,8 @@ public final class Simulator {
         networkRNG = root.split()
         for i in 0..<config.participants {
             hosts.append(Host(id: HostID(UInt32(i)), config: hostConfig, seed: root.next()))
-            apps.append(ScriptedParticipant(index: i, pid: config.participantIDs[i], rng: root.split()))
+            apps.append(ScriptedParticipant(index: i, pid: config.participantIDs[i], rng: root.split(),
+                                            newestData: Array(repeating: nil, count: config.participants)))
         }
     }
 

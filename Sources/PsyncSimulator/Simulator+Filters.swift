@@ -12,10 +12,11 @@ extension Simulator {
                                      now: Instant(nanoseconds: now), trace: trace)
         stack.onViewGrew = { [unowned self] m in
             if m.isApplication { self.applicationMessages.insert(m.id) }
-            if m.sender == self.apps[i].pid { self.sent(i, m.id) } else {
+            if m.sender == self.apps[i].pid { self.sent(i, m.id, data: m.isWorkloadData) } else {
                 self.record(i, m.id)
                 self.apps[i].received.append(m.id)
                 self.receivedAt[i][m.id] = self.now
+                if m.isWorkloadData { self.dataEnteredView(i, m.id) }
             }
         }
         stack.onDeliver = { [unowned self] f, m, _ in
@@ -75,4 +76,12 @@ public struct FilterDelivery: Sendable, Equatable {
     public var message: MessageID
     public var time: UInt64
     public var content: FilterMessage.Content
+}
+
+extension FilterMessage {
+    /// Whether this is the workload's application data: not an acknowledgement, not a filter's
+    /// control message.
+    var isWorkloadData: Bool {
+        if case .application(let payload) = content { Workload.isData(payload) } else { false }
+    }
 }

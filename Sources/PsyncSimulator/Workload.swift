@@ -9,8 +9,15 @@ import PsyncFilters
 /// context of what it just received) with `replyProbability`. Once its budget is spent, a
 /// participant acknowledges received data with an ACK message, as Figure 8 does ("if
 /// !snd_something && rcv_something send(ACK)"), and works around the last-ACK problem
-/// (Section 3.2.2) like `send_stable`: it resends its last message every
-/// `settleTimeoutNanoseconds` until that message is stable, at most `settleAttempts` times.
+/// (Section 3.2.2) in the spirit of `send_stable`: `settleTimeoutNanoseconds` after data last
+/// entered its view, it checks that every data message there is stable, and resends one that is
+/// not together with what follows it in its view (so that the hosts that have them answer with
+/// the replies and acknowledgements lost on the way), at most `settleAttempts` times. Without
+/// loss nothing is resent: acknowledgements, which nobody answers, are never watched. With a
+/// filter stack, data is an application message with a data payload, and the participant also
+/// repeats its last message, of any kind, until it is stable: filters' control messages are
+/// answered by nobody, so only their sender can make up for their loss (see
+/// `Simulator+Settling.swift`).
 /// Payloads: byte 0 tells data from acknowledgements, byte 1 marks the operation as commutative
 /// (`a`) or not (`b`, with probability `betaFraction`), the rest is deterministic filler.
 public struct Workload: Codable, Sendable, Equatable {
@@ -55,8 +62,11 @@ public struct Workload: Codable, Sendable, Equatable {
         } else {
             application = payload
         }
-        return application.first == PayloadKind.ack.rawValue ? .ack : .data
+        return isData(application) ? .data : .ack
     }
+
+    /// Whether a workload payload is data (not an acknowledgement).
+    static func isData(_ payload: [UInt8]) -> Bool { payload.first == PayloadKind.data.rawValue }
 
     func payload(_ kind: PayloadKind, participant: Int, number: Int, beta: Bool) -> [UInt8] {
         var bytes = [kind.rawValue, beta ? UInt8(ascii: "b") : UInt8(ascii: "a")]

@@ -28,8 +28,8 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Probability that a packet is duplicated.") var duplicate = 0.0
     @Option(help: "Probability that a packet is delayed so that later ones overtake it.") var reorder = 0.0
     @Option(name: .customLong("reorder-delay"), help: "Largest extra delay of a reordered packet.", transform: durationArgument) var reorderDelay: UInt64 = 10_000_000
-    @Option(name: .customLong("settle-timeout"), help: "Wait before resending an unstable last message.", transform: durationArgument) var settleTimeout: UInt64 = 200_000_000
-    @Option(name: .customLong("settle-attempts"), help: "Resends of an unstable last message.") var settleAttempts = 12
+    @Option(name: .customLong("settle-timeout"), help: "Wait, after data last arrived, before resending data that is not stable.", transform: durationArgument) var settleTimeout: UInt64 = 200_000_000
+    @Option(name: .customLong("settle-attempts"), help: "Rounds of resends of data that is not stable.") var settleAttempts = 12
     @Option(help: "A partition, HOSTS@START-HEAL (repeatable).", transform: partitionArgument) var partition: [Partition] = []
     @Option(help: "A host crash, HOST@TIME (repeatable).", transform: crashArgument) var crash: [Crash] = []
     @Option(help: "Fraction of data messages that are non-commutative operations (for the commutative filter).") var beta = 0.0

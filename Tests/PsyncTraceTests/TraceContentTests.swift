@@ -56,7 +56,8 @@ import PsyncTrace
 
     @Test func traceRecordsFaultsAndStability() throws {
         let writer = MemoryTraceSink()
-        let config = SimulationConfig(seed: 2, participants: 3,
+        // A seed whose losses leave data unstable for a while, so the last-ACK work-around resends.
+        let config = SimulationConfig(seed: 1, participants: 3,
                                       network: NetworkModel(link: LinkModel(lossProbability: 0.2)),
                                       faults: FaultSchedule(partitions: [Partition(side: [2], startNanoseconds: 10_000_000, healNanoseconds: 50_000_000)],
                                                             crashes: [Crash(host: 1, atNanoseconds: 2_000_000_000)]))
