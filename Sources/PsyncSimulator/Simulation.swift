@@ -62,6 +62,14 @@ public final class Simulator {
     let makeFilters: ([String]) -> [OrderingFilter]
     /// Observers see every host effect as it is produced, with the host and the time.
     public var effectObserver: ((HostID, UInt64, HostEffect) -> Void)?
+    /// Told where the run stands every `checkpointEvents` events (a shell prints progress).
+    public var onProgress: ((SimulationProgress) -> Void)?
+    /// Asked every `checkpointEvents` events; once it answers true, the run stops between two
+    /// events and its result says when (`SimulationResult.interruptedAtNanoseconds`).
+    public var shouldStop: (() -> Bool)?
+    public private(set) var eventsProcessed = 0
+    /// When the run was stopped by `shouldStop`; nil while it runs and when it drained.
+    var interruptedAt: UInt64?
 
     enum Event {
         case deliver(to: HostID, from: HostID, packet: Packet, bytes: [UInt8])
@@ -113,7 +121,7 @@ public final class Simulator {
         }
     }
 
-    /// Runs until no event remains (quiescence) or the time limit.
+    /// Runs until no event remains (quiescence), the time limit, or `shouldStop`.
     @discardableResult
     public func run() -> SimulationResult {
         for crash in config.faults.crashes { queue.push(.crash(HostID(crash.host)), at: crash.atNanoseconds) }
@@ -129,6 +137,11 @@ public final class Simulator {
             guard time <= config.timeLimitNanoseconds else { break }
             now = time
             process(event)
+            eventsProcessed += 1
+            if eventsProcessed % Self.checkpointEvents == 0 && checkpoint() {
+                interruptedAt = now
+                break
+            }
         }
         return result()
     }

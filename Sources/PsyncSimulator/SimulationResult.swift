@@ -6,6 +6,8 @@ import PsyncFilters
 public struct SimulationResult: Sendable {
     public var config: SimulationConfig
     public var quiescenceNanoseconds: UInt64
+    /// When the run was stopped before it drained (`Simulator.shouldStop`); nil if it was not.
+    public var interruptedAtNanoseconds: UInt64?
     public var network: NetworkCounters
     public var hostCounters: [HostCounters]
     public var crashed: Set<HostID>
@@ -55,7 +57,7 @@ extension Simulator {
             return Dictionary(uniqueKeysWithValues: image.map { ($0.0, $0.1) })
         }
         return SimulationResult(
-            config: config, quiescenceNanoseconds: lastActivity, network: network,
+            config: config, quiescenceNanoseconds: lastActivity, interruptedAtNanoseconds: interruptedAt, network: network,
             hostCounters: hosts.map(\.counters), crashed: crashed, images: images,
             received: apps.map(\.received), histories: apps.map(\.history), historyTimes: apps.map(\.historyTimes),
             contexts: ReferenceContexts(histories: apps.map(\.history), sent: apps.map(\.sends)),

@@ -15,7 +15,8 @@ public struct SimulationSummary {
             "recovery:             \(r.config.host.recovery.rawValue): \(r.total(\.retransmitRequestsSent)) requests, \(r.total(\.digestsSent)) digests, \(r.total(\.retransmittedMessages)) messages retransmitted, \(r.total(\.resends)) resends",
             "network:              \(r.network.lost) lost, \(r.network.duplicated) duplicated, \(r.network.reordered) reordered, \(r.network.droppedByPartition) cut by partitions",
             "drops:                " + (r.drops.isEmpty ? "none" : r.drops.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")),
-            "time to quiescence:   \(formatMilliseconds(r.quiescenceNanoseconds))",
+            r.interruptedAtNanoseconds.map { "interrupted at:       \(formatMilliseconds($0)) of virtual time, before quiescence" }
+                ?? "time to quiescence:   \(formatMilliseconds(r.quiescenceNanoseconds))",
             "images:               \(images.map(String.init).joined(separator: ", ")) messages; converged: \(r.converged ? "yes" : "NO")",
         ]
         if !r.crashed.isEmpty { lines.append("crashed hosts:        \(r.crashed.sorted().map(\.description).joined(separator: ", "))") }

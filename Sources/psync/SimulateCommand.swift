@@ -14,6 +14,8 @@ struct SimulateCommand: ParsableCommand {
             Partitions: --partition 0,1@100ms-300ms cuts hosts 0 and 1 off from the others from
             100 ms until 300 ms. Crashes: --crash 2@50ms. Both may be repeated.
             The same arguments always give the same run; exit status 1 if a checker fails.
+            On a terminal, a long run shows its progress on stderr; Ctrl-C stops it between two
+            events and prints the summary so far, without checks (exit status 130).
             """
     )
 
@@ -73,11 +75,20 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         let writer = try trace.map { path throws(TraceError) in try LZ4TraceWriter(path: path) }
-        let result = Simulator(config, trace: writer).run()
+        let simulator = Simulator(config, trace: writer)
+        let progress = ProgressLine.make()
+        simulator.onProgress = progress.map { line in line.update }
+        simulator.shouldStop = { Interruption.requested }
+        let result = Interruption.catching { simulator.run() }
+        progress?.clear()
         try writer?.close()
         print(SimulationSummary(result).text)
         if let writer, let trace {
             print("trace:                \(trace): \(writer.recordsWritten) records, \(writer.compressedBytes) bytes in \(writer.frames) frames (\(writer.uncompressedBytes) uncompressed)")
+        }
+        if result.interruptedAtNanoseconds != nil {
+            print("checks: skipped, the run was interrupted (Ctrl-C)")
+            throw ExitCode(130)
         }
         guard !noCheck else { return }
         let violations = Checker.check(result) + FilterChecker.check(result)
