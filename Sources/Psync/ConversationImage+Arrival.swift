@@ -8,6 +8,7 @@ extension ConversationImage {
         else { out.drop(Drop(.nonParticipant, conversation: id, message: mid, from: from)); return false }
         // A cut retransmission answer asks for the rest once this message is placed.
         defer { if an.answerCut { answerWasCut(from: from, now: now, &out) } }
+        if config.recovery == .gaps, let k = otherHostSlot(from) { peers.heardFrom(k) }
         guard an.predecessors.count <= participantCount,
               an.predecessors.allSatisfy({ $0.senderIndex < participantCount })
         else {

@@ -19,9 +19,9 @@ extension ConversationImage {
     }
 
     /// Whether a gap is still one: its message is neither in the image nor held, and some held
-    /// message still waits for it.
+    /// message still waits for it (or a digest revealed it).
     func isGap(_ mid: MessageID) -> Bool {
-        !graph.contains(mid) && !holding.contains(mid) && holding.isAwaited(mid)
+        !graph.contains(mid) && !holding.contains(mid) && (holding.isAwaited(mid) || gaps[mid]?.revealed == true)
     }
 
     /// The recovery timer: sends one request per destination for the gaps that are due, merging
@@ -37,7 +37,7 @@ extension ConversationImage {
             gap.requests += 1
             guard gap.requests <= config.requestAttempts else {
                 gaps.close(mid)
-                discardWaiting(on: mid, requests: gap.requests - 1, &out)
+                if !gap.revealed { discardWaiting(on: mid, requests: gap.requests - 1, &out) }
                 continue
             }
             let (destinations, reason) = requestDestinations(mid, gap)

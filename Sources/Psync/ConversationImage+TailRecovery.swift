@@ -47,8 +47,8 @@ extension ConversationImage {
     }
 
     /// The digest timer: after quiet, sends the frontier to every unmasked peer not known to
-    /// hold all of it, backing off; stops when there is none, or after `digestAttempts` rounds
-    /// in which neither the frontier nor any knowledge grew (those peers are suspected).
+    /// hold all of it, backing off; stops when there is none, except peers that stayed silent
+    /// through `digestAttempts` digests (they are suspected until they speak again).
     mutating func digestTimerFired(now: Instant, _ out: inout Outbox) {
         guard let armed = peers.armed, armed <= now else { return }
         peers.armed = nil
@@ -59,16 +59,16 @@ extension ConversationImage {
         }
         let frontier = graph.frontierVector
         let targets = otherHosts.indices.filter { !isMaskedPeer($0) && !peers.covers($0, frontier) }
-        guard !targets.isEmpty else { peers.rounds = 0; return }
-        let mark = peers.mark(frontier: frontier)
-        if mark != peers.progressMark { peers.rounds = 0; peers.progressMark = mark }
-        peers.rounds += 1
-        guard peers.rounds <= config.digestAttempts else {
-            out.event(.digestsStopped(id, unanswered: targets.map { otherHosts[$0] }))
-            return
+        let silent = targets.filter { peers.silentRounds[$0] == config.digestAttempts }
+        if !silent.isEmpty {
+            out.event(.digestsStopped(id, unanswered: silent.map { otherHosts[$0] }))
+            for k in silent { peers.silentRounds[k] += 1 }
         }
-        sendDigest(to: targets.map { otherHosts[$0] }, isReply: false, reason: .digest, &out)
-        let next = now.adding(nanoseconds: backoff(afterRequests: peers.rounds + 1))
+        let live = targets.filter { peers.silentRounds[$0] < config.digestAttempts }
+        guard let quietest = live.map({ peers.silentRounds[$0] }).min() else { return }
+        for k in live { peers.silentRounds[k] += 1 }
+        sendDigest(to: live.map { otherHosts[$0] }, isReply: false, reason: .digest, &out)
+        let next = now.adding(nanoseconds: backoff(afterRequests: quietest + 2))
         peers.armed = next
         out.setTimer(.digest(id), next)
     }
@@ -83,8 +83,8 @@ extension ConversationImage {
     /// A frontier request from `from`: a gap request or a digest. Either tells what `from`
     /// holds; a gap request is answered with the missing closure, a digest with everything
     /// beyond its frontier plus an ask-back or a reply.
-    mutating func receiveFrontierRequest(_ fr: FrontierRequest, from: HostID, _ out: inout Outbox) {
-        guard isParticipantHost(from), let k = otherHosts.firstIndex(of: from) else {
+    mutating func receiveFrontierRequest(_ fr: FrontierRequest, from: HostID, now: Instant, _ out: inout Outbox) {
+        guard let k = otherHostSlot(from) else {
             return out.drop(Drop(.nonParticipant, conversation: id, from: from, detail: "frontier request"))
         }
         var boundary = [UInt32](repeating: 0, count: participantCount)
@@ -93,6 +93,7 @@ extension ConversationImage {
         }
         for m in fr.frontier { boundary[m.senderIndex] = max(boundary[m.senderIndex], m.sequence) }
         peers.learn(boundary, slot: k)
+        peers.heardFrom(k)
         let held = Set(fr.held)
         guard fr.isDigest else { return answerGapRequest(fr.wanted, boundary: boundary, held: held, from: from, &out) }
         let beyond = graph.messages(after: boundary, through: graph.frontierVector).filter { !held.contains(graph.mids[Int($0)]) }
@@ -108,6 +109,11 @@ extension ConversationImage {
             out.counters.retransmitRequestsSent += 1
             out.event(.frontierRequested(ask, to: [from], reason: .askBack))
             out.transmit(.frontierRequest(ask), to: [from])
+            // The ask-back is the first request of gaps that nothing held waits on: if it or its
+            // answer is lost, they are asked for again like any gap.
+            let next = now.adding(nanoseconds: backoff(afterRequests: 1))
+            for m in lacking { gaps.open(m, source: from, deadline: next, revealed: true, requests: 1) }
+            armRecoveryTimer(&out)
         } else if !fr.isReply {
             sendDigest(to: [from], isReply: true, reason: .digestReply, &out)
         }

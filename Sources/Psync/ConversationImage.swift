@@ -50,13 +50,19 @@ struct ConversationImage {
         views.firstIndex { participants[$0.participant] == pid }
     }
 
-    func isParticipantHost(_ host: HostID) -> Bool {
-        var lo = 0, hi = participantHosts.count
+    /// The position of `host` in `otherHosts`, if it is one.
+    func otherHostSlot(_ host: HostID) -> Int? { Self.position(of: host, inSorted: otherHosts) }
+
+    func isParticipantHost(_ host: HostID) -> Bool { Self.position(of: host, inSorted: participantHosts) != nil }
+
+    /// Binary search in a sorted host list: O(log hosts).
+    static func position(of host: HostID, inSorted hosts: [HostID]) -> Int? {
+        var lo = 0, hi = hosts.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if participantHosts[mid] < host { lo = mid + 1 } else { hi = mid }
+            if hosts[mid] < host { lo = mid + 1 } else { hi = mid }
         }
-        return lo < participantHosts.count && participantHosts[lo] == host
+        return lo < hosts.count && hosts[lo] == host ? lo : nil
     }
 
     /// Section 3.2.4: a host discards a masked participant's messages only when every local

@@ -1,7 +1,8 @@
 /// The gaps of one image under `RecoveryPolicy.gaps`: messages that some held message waits
-/// for and that are neither in the image nor held themselves (Section 3.1.3), each with the
-/// state of its requests. Held messages that wait on the same missing message share its gap,
-/// so they share its requests; one timer per image serves every gap.
+/// for and that are neither in the image nor held themselves (Section 3.1.3), or that a peer's
+/// digest showed it holds, each with the state of its requests. Held messages that wait on the
+/// same missing message share its gap, so they share its requests; one timer per image serves
+/// every gap.
 struct GapTracker {
     struct Gap {
         /// The host the first held message waiting on this gap came from. It holds the gap's
@@ -11,6 +12,9 @@ struct GapTracker {
         var requests = 0
         /// When the next request is due.
         var deadline: Instant
+        /// Opened by a digest (tail recovery) rather than by a held message: nothing waits on
+        /// it, and nothing is discarded when its requests run out.
+        var revealed = false
     }
 
     private var gaps: [MessageID: Gap] = [:]
@@ -26,8 +30,8 @@ struct GapTracker {
     }
 
     /// Opens a gap for `mid` unless one is open.
-    mutating func open(_ mid: MessageID, source: HostID, deadline: Instant) {
-        if gaps[mid] == nil { gaps[mid] = Gap(source: source, deadline: deadline) }
+    mutating func open(_ mid: MessageID, source: HostID, deadline: Instant, revealed: Bool = false, requests: Int = 0) {
+        if gaps[mid] == nil { gaps[mid] = Gap(source: source, requests: requests, deadline: deadline, revealed: revealed) }
     }
 
     mutating func close(_ mid: MessageID) { gaps[mid] = nil }

@@ -127,7 +127,7 @@ public final class Host {
             }
         case .frontierRequest(let fr):
             if let i = slot(of: fr.conversation) {
-                images[i]!.receiveFrontierRequest(fr, from: from, &outbox)
+                images[i]!.receiveFrontierRequest(fr, from: from, now: now, &outbox)
             } else if fr.isDigest, !closed.contains(fr.conversation), !foreign.contains(fr.conversation) {
                 receiveOrphanDigest(fr, from: from, now: now)
             } else {

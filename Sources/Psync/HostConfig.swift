@@ -27,8 +27,8 @@ public struct HostConfig: Sendable, Hashable, Codable {
     public var broadcastRequestAttempts = 5
     /// How long an image must be quiet before it sends a digest (`.gaps` tail recovery).
     public var digestQuietNanoseconds: UInt64 = 80_000_000
-    /// Digest rounds without progress before a host stops sending digests to a peer (`.gaps`);
-    /// new messages or news of the peer start them again.
+    /// Digests a peer may leave unanswered before a host stops sending it digests (`.gaps`):
+    /// it is suspected of having failed until any packet of its arrives.
     public var digestAttempts = 6
     /// At most this many messages answer one retransmission request; a cut answer flags its
     /// last message (`answerCut`) so that the requester asks again at once.

@@ -16,14 +16,18 @@ struct PeerKnowledge {
     var armed: Instant?
     /// The last time the image grew (a send or an arrival): digests wait for quiet.
     var lastActivity = Instant.zero
-    /// Digest rounds since the last progress, and the sum of frontier and knowledge then.
-    var rounds = 0
-    var progressMark: UInt64 = 0
+    /// Per other host: digests sent to it since it was last heard from (any packet). A peer
+    /// that stays silent for `digestAttempts` digests is suspected and gets no more until it
+    /// speaks; a peer that answers, even if its answers keep getting lost, is not.
+    var silentRounds: [Int]
 
     init(participants: [ParticipantID], otherHosts: [HostID]) {
         known = Array(repeating: Array(repeating: 0, count: participants.count), count: otherHosts.count)
         hostSlot = participants.map { p in otherHosts.firstIndex(of: p.host) ?? -1 }
+        silentRounds = Array(repeating: 0, count: otherHosts.count)
     }
+
+    mutating func heardFrom(_ k: Int) { silentRounds[k] = 0 }
 
     /// Raises what `otherHosts[k]` is known to hold to at least `vector`. O(participants).
     mutating func learn(_ vector: [UInt32], slot k: Int) {
@@ -36,8 +40,4 @@ struct PeerKnowledge {
         return true
     }
 
-    /// A number that changes whenever the frontier or any knowledge grows (both only grow).
-    func mark(frontier: [UInt32]) -> UInt64 {
-        known.reduce(frontier.reduce(0) { $0 &+ UInt64($1) }) { sum, v in v.reduce(sum) { $0 &+ UInt64($1) } }
-    }
 }

@@ -23,9 +23,10 @@ public enum RecoveryPolicy: String, Sendable, Hashable, Codable, CaseIterable {
     ///   is known to hold the missing message, to every host (only holders answer).
     /// - *Tail recovery*: while an image holds messages that some peer is not known to have and
     ///   has been quiet, it sends digests (its frontier) on a backoff timer; peers answer with
-    ///   what lies beyond it and ask back for what they lack. It stops when the frontiers agree,
-    ///   or for a peer whose participants are masked out, or after `digestAttempts` rounds
-    ///   without progress (the peer is suspected to have failed).
+    ///   what lies beyond it and ask back for what they lack (the ask-back opens gaps, retried
+    ///   like any). It stops when the frontiers agree, for a peer whose participants are masked
+    ///   out, and for a peer that left `digestAttempts` digests unanswered (it is suspected to
+    ///   have failed, until it speaks again).
     /// - A held message is discarded only after `sourceRequestAttempts + memberRequestAttempts +
     ///   broadcastRequestAttempts` requests for its gap went unanswered.
     ///

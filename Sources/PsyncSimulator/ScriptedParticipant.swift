@@ -133,7 +133,7 @@ extension Simulator {
         apps[i].lastSent = mid
         if data {
             dataEnteredView(i, mid)
-        } else if apps[i].stack != nil && apps[i].dataSent >= config.workload.messagesPerParticipant {
+        } else if repeatsLastMessage(i) && apps[i].dataSent >= config.workload.messagesPerParticipant {
             startSettling(i)
         }
     }

@@ -9,10 +9,14 @@ import Psync
 /// acknowledgement, Figure 8), so a lost message shows as a data message that is not stable
 /// somewhere: nothing is resent when nothing was lost. With a stack, the filters' control
 /// messages (their acknowledgements) and acknowledgements of already answered data are
-/// answered by nobody and their loss shows nowhere: only their sender can repeat them, so a
+/// answered by nobody and their loss shows nowhere. Under `RecoveryPolicy.gaps` tail recovery
+/// brings them; under the paper's rule only their sender can repeat them, so there a
 /// participant also resends its last message, of any kind, until it is stable (it never is
 /// when nobody answers it, so that costs `settleAttempts` resends per participant).
 extension Simulator {
+    /// Whether participant i must repeat its last message of any kind (see above).
+    func repeatsLastMessage(_ i: Int) -> Bool { apps[i].stack != nil && config.host.recovery == .paper }
+
     /// A data message (sent or received) entered participant i's view: the newest of its
     /// sender there. Once i's budget is spent, the check waits a settle timeout from now.
     func dataEnteredView(_ i: Int, _ mid: MessageID) {
@@ -38,7 +42,7 @@ extension Simulator {
         let host = hosts[i], pid = apps[i].pid
         let unstable = apps[i].newestData.compactMap { $0 }.filter { !(try! host.stable($0, in: cid, as: pid)) }
         var resends = following(unstable, in: host, cid, as: pid)
-        if apps[i].stack != nil, let last = apps[i].lastSent, !resends.contains(last) { resends.append(last) }
+        if repeatsLastMessage(i), let last = apps[i].lastSent, !resends.contains(last) { resends.append(last) }
         var resent = false
         for m in resends where try! host.resend(m, in: cid, as: pid, now: Instant(nanoseconds: now)) { resent = true }
         guard resent else { return }

@@ -14,10 +14,10 @@ import PsyncFilters
 /// not together with what follows it in its view (so that the hosts that have them answer with
 /// the replies and acknowledgements lost on the way), at most `settleAttempts` times. Without
 /// loss nothing is resent: acknowledgements, which nobody answers, are never watched. With a
-/// filter stack, data is an application message with a data payload, and the participant also
-/// repeats its last message, of any kind, until it is stable: filters' control messages are
-/// answered by nobody, so only their sender can make up for their loss (see
-/// `Simulator+Settling.swift`).
+/// filter stack, data is an application message with a data payload; under the paper's
+/// recovery rule the participant also repeats its last message, of any kind, until it is
+/// stable: filters' control messages are answered by nobody, and without tail recovery only
+/// their sender can make up for their loss (see `Simulator+Settling.swift`).
 /// Payloads: byte 0 tells data from acknowledgements, byte 1 marks the operation as commutative
 /// (`a`) or not (`b`, with probability `betaFraction`), the rest is deterministic filler.
 public struct Workload: Codable, Sendable, Equatable {

@@ -56,14 +56,16 @@ import PsyncTrace
 
     @Test func traceRecordsFaultsAndStability() throws {
         let writer = MemoryTraceSink()
-        // A seed whose losses leave data unstable for a while, so the last-ACK work-around resends.
+        // A seed whose losses leave data unstable for a while, so that, under the paper's
+        // recovery rule, the last-ACK work-around resends.
         let config = SimulationConfig(seed: 1, participants: 3,
                                       network: NetworkModel(link: LinkModel(lossProbability: 0.2)),
                                       faults: FaultSchedule(partitions: [Partition(side: [2], startNanoseconds: 10_000_000, healNanoseconds: 50_000_000)],
-                                                            crashes: [Crash(host: 1, atNanoseconds: 2_000_000_000)]))
+                                                            crashes: [Crash(host: 1, atNanoseconds: 2_000_000_000)]),
+                                      host: HostConfig(recovery: .paper))
         let result = Simulator(config, trace: writer).run()
         let names = Set(writer.events.map(\.kind.name))
-        for kind in ["header", "open", "send", "packet_out", "packet_in", "arrive", "receive", "stable", "drop", "partition", "heal", "crash", "resend"] {
+        for kind in ["header", "open", "send", "packet_out", "packet_in", "arrive", "receive", "stable", "drop", "partition", "heal", "crash", "resend", "rr_sent"] {
             #expect(names.contains(kind), "no \(kind) record")
         }
         let lossDrops = writer.events.filter { if case .drop(let d) = $0.kind { d.reason == "loss" } else { false } }.count
