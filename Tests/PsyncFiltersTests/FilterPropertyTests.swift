@@ -48,7 +48,7 @@ import PsyncSimulator
     @Test func longRunIsCheckedAndFilterCheckersBite() {
         let config = SimulationConfig(seed: 3, participants: 4,
                                       workload: Workload(messagesPerParticipant: 300, replyProbability: 0.2),
-                                      network: NetworkModel(link: LinkModel(lossProbability: 0.02)), filters: ["waves", "quorum"])
+                                      network: NetworkModel(link: LinkModel(lossProbability: 0.05)), filters: ["waves", "quorum"])
         let result = Simulator(config).run()
         #expect((Checker.check(result) + FilterChecker.check(result)).isEmpty)
         let (waves, quorum) = (0, 1)
