@@ -31,17 +31,16 @@ extension Simulator {
     }
 
     /// Every data message in i's view is stable once each sender's newest one is (stability
-    /// passes to predecessors). For one that is not, `send_stable`'s remedy: resend it, which
-    /// brings it to the hosts that lost it, and resend everything that follows it in the view,
-    /// since an answer lost on its way here is an immediate successor of one of these, and a
-    /// host that has a resent message answers with its immediate successors. Psync ignores the
-    /// resend of a stable message, and the check ends when nothing was resent.
-    /// O(participants) when everything is stable, plus the messages that follow an unstable one.
+    /// passes to predecessors). For one that is not, `send_stable`'s remedy (Figure 6): resend
+    /// it, which brings it to the hosts that lost it, and makes the hosts that have it answer
+    /// with its immediate successors (replies and acknowledgements lost on the way here). Psync
+    /// ignores the resend of a stable message, and the check ends when nothing was resent.
+    /// Whatever else a loss left behind is for recovery to bring (tail recovery, under
+    /// `RecoveryPolicy.gaps`). O(participants).
     func settle(_ i: Int) {
         guard let cid = apps[i].conversation, apps[i].settleAttempts < config.workload.settleAttempts else { return }
         let host = hosts[i], pid = apps[i].pid
-        let unstable = apps[i].newestData.compactMap { $0 }.filter { !(try! host.stable($0, in: cid, as: pid)) }
-        var resends = following(unstable, in: host, cid, as: pid)
+        var resends = apps[i].newestData.compactMap { $0 }.filter { !(try! host.stable($0, in: cid, as: pid)) }
         if repeatsLastMessage(i), let last = apps[i].lastSent, !resends.contains(last) { resends.append(last) }
         var resent = false
         for m in resends where try! host.resend(m, in: cid, as: pid, now: Instant(nanoseconds: now)) { resent = true }
@@ -49,16 +48,5 @@ extension Simulator {
         apps[i].settleAttempts += 1
         apply(host.takeEffects(), host: host.id)
         queue.push(.settle(i, generation: apps[i].settleGeneration), at: now + config.workload.settleTimeoutNanoseconds)
-    }
-
-    /// `messages` and everything that follows them in pid's view, in id order (for a
-    /// deterministic run). A walk of immediate successors (`next`), each message once.
-    func following(_ messages: [MessageID], in host: Host, _ cid: ConversationID, as pid: ParticipantID) -> [MessageID] {
-        var seen = Set(messages)
-        var toVisit = messages
-        while let m = toVisit.popLast() {
-            for s in try! host.next(m, in: cid, as: pid) where seen.insert(s).inserted { toVisit.append(s) }
-        }
-        return seen.sorted()
     }
 }

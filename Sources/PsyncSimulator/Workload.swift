@@ -11,8 +11,8 @@ import PsyncFilters
 /// !snd_something && rcv_something send(ACK)"), and works around the last-ACK problem
 /// (Section 3.2.2) in the spirit of `send_stable`: `settleTimeoutNanoseconds` after data last
 /// entered its view, it checks that every data message there is stable, and resends one that is
-/// not together with what follows it in its view (so that the hosts that have them answer with
-/// the replies and acknowledgements lost on the way), at most `settleAttempts` times. Without
+/// not (the hosts that have it answer with its successors, the replies and acknowledgements
+/// lost on the way), at most `settleAttempts` times. Without
 /// loss nothing is resent: acknowledgements, which nobody answers, are never watched. With a
 /// filter stack, data is an application message with a data payload; under the paper's
 /// recovery rule the participant also repeats its last message, of any kind, until it is
