@@ -13,13 +13,11 @@ import PsyncSimulator
         }
     }
 
-    /// The responder lacks the requester's newest own message (c1, lost on its way), which is
-    /// the requester's only leaf. Figure 5's request then tells it nothing about senders other
-    /// than c, and the answer starts from the conversation's first message, which the requester
-    /// has. The frontier request is answered with exactly the missing closure a2...a8, in
-    /// batches of the limit (3), each cut batch making the requester ask again at once.
-    @Test func answerIsExactlyTheMissingClosureInCutBatches() throws {
-        var config = HostConfig()
+    /// The scenario of the next two tests: a sends a2...a8, which reach b but not c; c sends c1,
+    /// lost on its way to b; b sends b1 in the context of a8 and c receives it. c holds b1 and
+    /// asks b, which lacks c1: the requester's newest own message and only leaf. Batch limit 3.
+    static func responderLacksTheRequestersLeaf(_ policy: RecoveryPolicy) -> (Fixture, sent: [MessageID], b1: MessageID) {
+        var config = HostConfig(recovery: policy)
         config.retransmitBatchLimit = 3
         let f = Fixture(3, config: config)
         f.send(0)
@@ -32,6 +30,15 @@ import PsyncSimulator
         f.lose(c1, to: [1]); f.deliver(c1, to: [0])
         let b1 = f.send(1)
         f.deliver(b1, to: [2]); f.lose(b1, to: [0])
+        return (f, sent, b1)
+    }
+
+    /// Figure 5's request tells the responder nothing about senders other than c, so its answer
+    /// would start from the conversation's first message, which the requester has. The
+    /// frontier request is answered with exactly the missing closure a2...a8, in batches of the
+    /// limit, each cut batch making the requester ask again at once.
+    @Test func answerIsExactlyTheMissingClosureInCutBatches() throws {
+        let (f, sent, b1) = Self.responderLacksTheRequestersLeaf(.gaps)
         #expect(f.net[2].heldCount(f.cid) == 1)
         f.net.advance(by: 10_000_000)
         let requests = f.requests(2)
@@ -47,18 +54,7 @@ import PsyncSimulator
     /// The same situation under the paper's rule: the answer starts with a1, which the
     /// requester has (the weakness the frontier removes).
     @Test func paperRequestFromALeafTheResponderLacksStartsAtTheRoot() throws {
-        var config = HostConfig(recovery: .paper)
-        config.retransmitBatchLimit = 3
-        let f = Fixture(3, config: config)
-        f.send(0)
-        f.net.deliverAll()
-        for i in 1...2 { f.receiveAll(i) }
-        let sent = (2...8).map { _ in f.send(0) }
-        for m in sent { f.deliver(m, to: [1]); f.lose(m, to: [2]) }
-        f.receiveAll(1)
-        f.lose(f.send(2), to: [1])
-        let b1 = f.send(1)
-        f.deliver(b1, to: [2])
+        let (f, sent, _) = Self.responderLacksTheRequestersLeaf(.paper)
         f.net.advance(by: 11_000_000)
         #expect(Self.answers(f, 1).first?.0 == [.root, sent[0], sent[1]])
     }

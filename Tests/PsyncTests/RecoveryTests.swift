@@ -68,18 +68,25 @@ import PsyncSimulator
     /// Figure 6: send_stable succeeds when the reply, not the request, is lost, because the
     /// resent request makes the other host resend its successors (the reply). Under the paper's
     /// rule nothing else recovers a lost last message (with tail recovery, see below).
-    @Test func sendStableSucceedsWhenTheReplyIsLost() throws {
-        let f = Fixture(2, config: HostConfig(recovery: .paper))
+    /// send_stable's message reaches the other host, whose reply is lost.
+    static func sendStableWithLostReply(_ policy: RecoveryPolicy, timeoutNanoseconds: UInt64) throws -> (Fixture, SendStable, reply: MessageID) {
+        let f = Fixture(2, config: HostConfig(recovery: policy))
         f.send(0)
         f.net.deliverAll()
         f.receiveAll(1)
-        let host = f.net[0]
-        var routine = try SendStable.start([1], on: host, in: f.cid, as: f.pids[0], now: f.net.now, limit: 3, timeoutNanoseconds: 100_000_000)
+        let routine = try SendStable.start([1], on: f.net[0], in: f.cid, as: f.pids[0], now: f.net.now, limit: 3,
+                                           timeoutNanoseconds: timeoutNanoseconds)
         f.net.collect(0)
         f.deliver(routine.message)
         #expect(f.receiveAll(1) == [routine.message])
         let reply = f.send(1, "reply")
         f.lose(reply)
+        return (f, routine, reply)
+    }
+
+    @Test func sendStableSucceedsWhenTheReplyIsLost() throws {
+        var (f, routine, reply) = try Self.sendStableWithLostReply(.paper, timeoutNanoseconds: 100_000_000)
+        let host = f.net[0]
         f.net.advance(by: 100_000_000)
         #expect(f.net.log.last { $0.0 == HostID(0) }?.1 == .timedOut(.receive(f.cid, f.pids[0])))
         var received: [(MessageID, [UInt8])] = []
@@ -98,17 +105,8 @@ import PsyncSimulator
     /// known to hold; once quiet it sends its digest, the peer asks back for the reply, and
     /// gets it.
     @Test func tailRecoveryBringsALostReplyWithoutResend() throws {
-        let f = Fixture(2)
-        f.send(0)
-        f.net.deliverAll()
-        f.receiveAll(1)
+        var (f, routine, reply) = try Self.sendStableWithLostReply(.gaps, timeoutNanoseconds: 300_000_000)
         let host = f.net[0]
-        var routine = try SendStable.start([1], on: host, in: f.cid, as: f.pids[0], now: f.net.now, limit: 3, timeoutNanoseconds: 300_000_000)
-        f.net.collect(0)
-        f.deliver(routine.message)
-        #expect(f.receiveAll(1) == [routine.message])
-        let reply = f.send(1, "reply")
-        f.lose(reply)
         f.net.advance(by: 250_000_000)
         #expect(f.net.log.contains { $0.0 == HostID(0) && $0.1 == .messageAvailable(f.cid, f.pids[0]) })
         var received: [(MessageID, [UInt8])] = []
