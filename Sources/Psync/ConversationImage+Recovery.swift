@@ -77,6 +77,17 @@ extension ConversationImage {
         transmitAnswer(nodes.prefix(config.retransmitBatchLimit), cut: nodes.count > config.retransmitBatchLimit, to: from, &out)
     }
 
+    /// Once every local participant has masked `sender` out (Section 3.2.4), its held messages
+    /// that no other held message waits for are discarded: they would not have been accepted
+    /// now, and asking for what they miss would go on for nothing. Traced as `masked`.
+    mutating func discardHeldOfMasked(_ sender: ParticipantIndex, _ out: inout Outbox) {
+        guard allViewsMask(sender) else { return }
+        for m in holding.heldMessages(limit: holding.count) where m.senderIndex == sender && !holding.isAwaited(m) {
+            guard let entry = holding.discard(m, graph: graph) else { continue }
+            out.drop(Drop(.masked, conversation: id, message: m, from: entry.from, detail: "held when its sender was masked out"))
+        }
+    }
+
     /// Section 3.2.2: on a resent copy of a message it has, a host "resends all the messages in
     /// its image that are immediate successors of the duplicate message", to the resending host.
     func resendSuccessors(of n: ContextGraph.NodeIndex, to host: HostID, _ out: inout Outbox) {

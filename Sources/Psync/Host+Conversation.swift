@@ -124,6 +124,7 @@ extension Host {
         guard target != pid else { throw .invalidParticipants("a participant cannot mask itself") }
         images[i]!.views[v].masked[t] = masked
         outbox.event(masked ? .maskOut(cid, by: pid, target) : .maskIn(cid, by: pid, target))
+        if masked { images[i]!.discardHeldOfMasked(t, &outbox) }
         if outbox.reportsEvents { images[i]!.reportNewlyStable(slot: v, &outbox) }
     }
 

@@ -112,7 +112,8 @@ public enum DropReason: String, Sendable, CaseIterable, Codable {
     case closedConversation = "closed-conversation"
     /// A packet that contradicts what the image holds (ids out of order, redundant edges, ...).
     case contradiction
-    /// A message from a masked-out participant that no held message needs (Section 3.2.4).
+    /// A message from a masked-out participant that no held message needs (Section 3.2.4),
+    /// arriving or held when the participant was masked out.
     case masked
     /// A held message whose retransmission requests all went unanswered (Section 3.2.3), or
     /// that waited on such a message.

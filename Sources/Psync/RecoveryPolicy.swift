@@ -28,7 +28,8 @@ public enum RecoveryPolicy: String, Sendable, Hashable, Codable, CaseIterable {
     ///   out, and for a peer that left `digestAttempts` digests unanswered (it is suspected to
     ///   have failed, until it speaks again).
     /// - A held message is discarded only after `sourceRequestAttempts + memberRequestAttempts +
-    ///   broadcastRequestAttempts` requests for its gap went unanswered.
+    ///   broadcastRequestAttempts` requests for its gap went unanswered, or when every local
+    ///   participant masks its sender out (both policies), with a traced reason.
     ///
     /// This is how reliable multicast protocols recover (NORM and PGM NAK one gap per interval;
     /// JGroups' NAKACK2 merges ranges and runs a stability digest), applied to a context graph.

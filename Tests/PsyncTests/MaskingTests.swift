@@ -55,3 +55,25 @@ import PsyncSimulator
         #expect(f.events(0).contains(.maskOut(f.cid, by: f.pids[0], f.pids[2])))
     }
 }
+
+/// A held message whose sender every local participant masks out is discarded at once (traced
+/// `masked`); its gap is no longer asked for.
+@Suite struct MaskedHeldMessageTests {
+    @Test func heldMessageOfAMaskedSenderIsDiscarded() throws {
+        let f = Fixture(3)
+        f.send(0)
+        f.net.deliverAll()
+        for i in 1...2 { f.receiveAll(i) }
+        let c1 = f.send(2)
+        f.lose(c1, to: [1]); f.deliver(c1, to: [0])
+        let c2 = f.send(2)
+        f.deliver(c2, to: [1]); f.lose(c2, to: [0])
+        #expect(f.net[1].heldCount(f.cid) == 1)
+        try f.net[1].maskOut(f.pids[2], in: f.cid, as: f.pids[1])
+        f.net.collect(1)
+        #expect(f.net[1].heldCount(f.cid) == 0)
+        #expect(f.drops(1, .masked) == 1)
+        f.net.advance(by: 100_000_000)
+        #expect(f.requests(1).isEmpty, "the gap of a discarded message is not asked for")
+    }
+}
