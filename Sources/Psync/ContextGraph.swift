@@ -156,11 +156,10 @@ struct ContextGraph {
     func messages(after boundary: [UInt32], through limit: [UInt32]) -> [NodeIndex] {
         var out: [NodeIndex] = []
         for s in 0..<participantCount {
-            var k = boundary[s] + 1
-            while k <= min(limit[s], frontier(s)) {
-                out.append(node(s, k))
-                k += 1
-            }
+            // The boundary comes from the network and may be anything, UInt32.max included.
+            let high = min(limit[s], frontier(s))
+            guard boundary[s] < high else { continue }
+            for k in (boundary[s] + 1)...high { out.append(node(s, k)) }
         }
         out.sort()
         return out

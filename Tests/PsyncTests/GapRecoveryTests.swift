@@ -198,3 +198,36 @@ import PsyncSimulator
         #expect(f.drops(0, .contradiction) == 1)
     }
 }
+
+/// Requests are network input: any frontier, wanted or held list, and any leaf, including
+/// sequence numbers at UInt32.max, is answered or dropped, never a trap.
+@Suite struct RequestInputTests {
+    @Test func extremeAndRandomRequestsNeverTrap() {
+        let f = Fixture(3)
+        f.send(0)
+        f.net.deliverAll()
+        for i in 1...2 { f.receiveAll(i) }
+        for _ in 0..<5 { f.send(1) }
+        f.net.deliverAll()
+        var rng = SplitMix64(seed: 0xF00D)
+        let sequences: [UInt32] = [1, 2, 3, 6, 7, .max - 1, .max]
+        func mid() -> MessageID {
+            MessageID(sender: Int(rng.next() % 4), sequence: rng.next() % 3 == 0 ? sequences[Int(rng.next() % 7)] : UInt32(1 + rng.next() % 8))
+        }
+        func mids() -> [MessageID] { (0..<Int(rng.next() % 5)).map { _ in mid() } }
+        var answered = 0
+        for k in 0..<3_000 {
+            let packet: Packet = switch k % 3 {
+            case 0: .frontierRequest(FrontierRequest(conversation: f.cid, frontier: mids(), wanted: mids(), held: mids()))
+            case 1: .frontierRequest(FrontierRequest(conversation: f.cid, frontier: mids(), wanted: [], held: mids(), isReply: rng.next() % 2 == 0))
+            default: .retransmitRequest(RetransmitRequest(conversation: f.cid, message: rng.next() % 2 == 0 ? mid() : nil, leaves: mids()))
+            }
+            let effects = f.net[0].handle(.packet(packet, from: HostID(UInt32(1 + rng.next() % 2))), now: f.net.now)
+            if effects.contains(where: { if case .transmit(.addNode, _) = $0 { true } else { false } }) { answered += 1 }
+        }
+        #expect(answered > 100, "well-formed requests among the random ones are answered")
+        let top = MessageID(sender: 1, sequence: .max)
+        let none = f.net[0].handle(.packet(.frontierRequest(FrontierRequest(conversation: f.cid, frontier: [top], wanted: [top])), from: HostID(2)), now: f.net.now)
+        #expect(!none.contains { if case .transmit(.addNode, _) = $0 { true } else { false } })
+    }
+}
