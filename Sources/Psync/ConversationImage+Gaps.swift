@@ -148,7 +148,16 @@ extension HostConfig {
         guard recovery == .gaps else { return base }
         let doubled = base << UInt64(min(max(requests - 1, 0), 20))
         let wait = min(max(doubled, base), max(retransmitTimeoutMaxNanoseconds, base))
-        return wait + UInt64(rng.nextUnit() * Double(wait / 4))
+        return wait.addingJitter(upTo: wait / 4, &rng)
+    }
+}
+
+extension UInt64 {
+    /// Adds a seeded random amount in [0, `limit`), saturating rather than trapping (timeouts
+    /// are configurable and may be huge).
+    func addingJitter(upTo limit: UInt64, _ rng: inout SplitMix64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(UInt64(rng.nextUnit() * Double(limit)))
+        return overflow ? .max : sum
     }
 }
 

@@ -30,7 +30,7 @@ extension ConversationImage {
     /// questions (its receivers learn its frontier and skip it) instead of crossing them.
     mutating func quietDeadline() -> Instant {
         let quiet = config.digestQuietNanoseconds
-        return peers.lastActivity.adding(nanoseconds: quiet + UInt64(rng.nextUnit() * Double(quiet / 2)))
+        return peers.lastActivity.adding(nanoseconds: quiet.addingJitter(upTo: quiet / 2, &rng))
     }
 
     /// Learns from an arrived message what its sender's host held when it was sent.
