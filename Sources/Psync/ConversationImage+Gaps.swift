@@ -123,14 +123,15 @@ extension ConversationImage {
         transmitAnswer(nodes.prefix(config.retransmitBatchLimit), cut: nodes.count > config.retransmitBatchLimit, to: from, &out)
     }
 
-    /// A cut answer from `from` arrived: ask again at once. With gaps open, their requests
-    /// restart from the source (the answer shows it is alive); without, a digest asks `from`
-    /// for what lies beyond the frontier now.
+    /// A cut answer from `from` arrived: ask it again at once. Open gaps whose source is `from`
+    /// are asked for now, their escalation restarted (the answer shows the source is alive);
+    /// if there are none, the cut answer was a digest's, and a digest asks `from` for what lies
+    /// beyond the frontier now.
     mutating func answerWasCut(from: HostID, now: Instant, _ out: inout Outbox) {
         guard config.recovery == .gaps else { return }
-        let open = gaps.all.filter(isGap)
-        guard open.isEmpty else {
-            for m in open { gaps[m]?.requests = 0; gaps[m]?.deadline = now }
+        let served = gaps.all.filter { isGap($0) && gaps[$0]?.source == from }
+        guard served.isEmpty else {
+            for m in served { gaps[m]?.requests = 0; gaps[m]?.deadline = now }
             gaps.armed = now
             return recoveryTimerFired(now: now, &out)
         }

@@ -231,3 +231,26 @@ import PsyncSimulator
         #expect(!none.contains { if case .transmit(.addNode, _) = $0 { true } else { false } })
     }
 }
+
+/// Tail recovery through a batch limit: eight last messages lost to one host, nothing after
+/// them, answers cut at 2: every cut brings the next batch at once, and the images converge.
+@Suite struct CutTailTests {
+    @Test func lostTailLongerThanTheBatchLimitIsRecoveredInBatches() {
+        var config = HostConfig()
+        config.retransmitBatchLimit = 2
+        let f = Fixture(2, config: config)
+        f.send(0)
+        f.net.deliverAll()
+        f.receiveAll(1)
+        let tail = (0..<8).map { _ in f.send(0) }
+        for m in tail { f.lose(m) }
+        let b1 = f.send(1)
+        f.lose(b1)
+        f.net.advance(by: 1_000_000_000)
+        #expect(f.net.messages(1, f.cid).isSuperset(of: tail))
+        #expect(f.net.messages(0, f.cid).contains(b1))
+        let answers = GapRecoveryTests.answers(f, 0)
+        #expect(answers.filter(\.1).count >= 3, "cut answers: \(answers.map(\.1))")
+        #expect(answers.allSatisfy { $0.0.count <= 2 })
+    }
+}
