@@ -22,7 +22,6 @@ struct GapTracker {
     var armed: Instant?
 
     var isEmpty: Bool { gaps.isEmpty }
-    var count: Int { gaps.count }
 
     subscript(mid: MessageID) -> Gap? {
         get { gaps[mid] }
