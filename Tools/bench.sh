@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Release build, then the benchmarks whose figures the README reports.
+# Release build, then the benchmarks whose figures the README reports: the engine (arguments go
+# to it) and recovery per loss rate and policy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Tools/setup.sh
@@ -7,3 +8,4 @@ export PATH="$PATH:/opt/swift/usr/bin"
 
 swift build -c release --product psync
 .build/release/psync bench engine "$@"
+.build/release/psync bench recovery
