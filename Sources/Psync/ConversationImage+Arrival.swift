@@ -49,10 +49,6 @@ extension ConversationImage {
             let n = graph.insert(an.message, predecessors: an.predecessors, payload: an.payload)
             out.counters.messagesAttached += 1
             out.event(.arrive(id, an.message, predecessors: an.predecessors))
-            if config.recovery == .gaps {
-                learnFromArrival(n)
-                if !gaps.isEmpty { gaps.close(an.message) }
-            }
             for slot in views.indices where isReceivable(n, slot: slot) { makeReceivable(n, slot: slot, &out) }
             attachedRoot = attachedRoot || an.message == .root
             guard holding.count > 0 else { continue }

@@ -1,10 +1,10 @@
 /// Gap recovery, the default `RecoveryPolicy.gaps`: one exact request per gap rather than one
 /// request per held message (Sections 3.2.1 and 3.2.3, made to scale with loss).
 extension ConversationImage {
-    /// Opens a gap for each missing predecessor of the held message `held` that is not itself
-    /// held, and closes `held`'s own gap: it is no longer missing, though its predecessors are.
-    mutating func openGaps(for held: MessageID, missing: [MessageID], source: HostID, deadline: Instant, _ out: inout Outbox) {
-        gaps.close(held)
+    /// Opens a gap for each missing predecessor of a held message that is not itself held. Gaps
+    /// whose message has since arrived or been held are closed when the timer finds them
+    /// (`isGap`), so arrivals do no gap bookkeeping.
+    mutating func openGaps(missing: [MessageID], source: HostID, deadline: Instant, _ out: inout Outbox) {
         for m in missing where !holding.contains(m) { gaps.open(m, source: source, deadline: deadline) }
         armRecoveryTimer(&out)
     }
@@ -78,7 +78,7 @@ extension ConversationImage {
         if gap.requests <= config.sourceRequestAttempts { return ([gap.source], .source) }
         if gap.requests <= config.sourceRequestAttempts + config.memberRequestAttempts {
             let others = otherHosts.indices.filter { otherHosts[$0] != gap.source }
-            let holders = others.filter { peers.known[$0][mid.senderIndex] >= mid.sequence }
+            let holders = others.filter { peerHolds($0, sender: mid.senderIndex, through: mid.sequence) }
             let pool = holders.isEmpty ? others : holders
             guard !pool.isEmpty else { return ([gap.source], .source) }
             return ([otherHosts[pool[gap.requests % pool.count]]], .member)
@@ -118,9 +118,8 @@ extension ConversationImage {
             let v = graph.clockVector(graph.node(s, have))
             for q in 0..<participantCount where v[q] > limit[q] { limit[q] = v[q] }
         }
-        let nodes = graph.messages(after: boundary, through: limit).filter { !held.contains(graph.mids[Int($0)]) }
-        guard !nodes.isEmpty else { return }
-        transmitAnswer(nodes.prefix(config.retransmitBatchLimit), cut: nodes.count > config.retransmitBatchLimit, to: from, &out)
+        transmitAnswer(graph.messages(after: boundary, through: limit).filter { !held.contains(graph.mids[Int($0)]) },
+                       to: from, &out)
     }
 
     /// A cut answer from `from` arrived: ask it again at once. Open gaps whose source is `from`

@@ -15,7 +15,7 @@ extension ConversationImage {
         out.event(.hold(id, an.message, missing: missing))
         switch config.recovery {
         case .paper: out.setTimer(.hold(id, an.message), deadline)
-        case .gaps: openGaps(for: an.message, missing: missing, source: from, deadline: deadline, &out)
+        case .gaps: openGaps(missing: missing, source: from, deadline: deadline, &out)
         }
     }
 
@@ -72,9 +72,8 @@ extension ConversationImage {
             }
         }
         let target = rr.message.flatMap { graph.index(of: $0) }
-        let nodes = graph.messages(after: boundary, through: target.map(graph.clockVector) ?? graph.frontierVector)
-            .filter { $0 != target }
-        transmitAnswer(nodes.prefix(config.retransmitBatchLimit), cut: nodes.count > config.retransmitBatchLimit, to: from, &out)
+        transmitAnswer(graph.messages(after: boundary, through: target.map(graph.clockVector) ?? graph.frontierVector)
+            .filter { $0 != target }, to: from, &out)
     }
 
     /// Once every local participant has masked `sender` out (Section 3.2.4), its held messages

@@ -33,18 +33,26 @@ extension ConversationImage {
         return peers.lastActivity.adding(nanoseconds: quiet.addingJitter(upTo: quiet / 2, &rng))
     }
 
-    /// Learns from an arrived message what its sender's host held when it was sent.
-    mutating func learnFromArrival(_ n: ContextGraph.NodeIndex) {
-        let k = peers.hostSlot[graph.mids[Int(n)].senderIndex]
-        guard k >= 0 else { return }
-        peers.learn(graph.clockVector(n), slot: k)
+    /// Whether `otherHosts[k]` is known to hold sender s's messages 1...`sequence`: it said so
+    /// in a request or digest, or one of its participants' newest message in the image has
+    /// them in its context (contexts grow along a sender's chain, so the newest says the most).
+    /// O(participants on that host).
+    func peerHolds(_ k: Int, sender s: ParticipantIndex, through sequence: UInt32) -> Bool {
+        if peers.stated[k][s] >= sequence { return true }
+        return peers.participantsOn[k].contains { p in
+            graph.frontier(p) > 0 && graph.clock(graph.node(p, graph.frontier(p)), s) >= sequence
+        }
+    }
+
+    /// Whether `otherHosts[k]` is known to hold everything in `frontier`. O(participants x
+    /// participants on that host).
+    func peerCovers(_ k: Int, _ frontier: [UInt32]) -> Bool {
+        frontier.indices.allSatisfy { s in frontier[s] == 0 || peerHolds(k, sender: s, through: frontier[s]) }
     }
 
     /// Whether every participant on `otherHosts[k]` is masked out by every local view
     /// (Section 3.2.4): such a peer gets no digests.
-    func isMaskedPeer(_ k: Int) -> Bool {
-        participants.indices.allSatisfy { p in peers.hostSlot[p] != k || allViewsMask(p) }
-    }
+    func isMaskedPeer(_ k: Int) -> Bool { peers.participantsOn[k].allSatisfy(allViewsMask) }
 
     /// The digest timer: after quiet, sends the frontier to every unmasked peer not known to
     /// hold all of it, backing off; stops when there is none, except peers that stayed silent
@@ -58,7 +66,7 @@ extension ConversationImage {
             return out.setTimer(.digest(id), quietUntil)
         }
         let frontier = graph.frontierVector
-        let targets = otherHosts.indices.filter { !isMaskedPeer($0) && !peers.covers($0, frontier) }
+        let targets = otherHosts.indices.filter { !isMaskedPeer($0) && !peerCovers($0, frontier) }
         let silent = targets.filter { peers.silentRounds[$0] == config.digestAttempts }
         if !silent.isEmpty {
             out.event(.digestsStopped(id, unanswered: silent.map { otherHosts[$0] }))
@@ -96,11 +104,8 @@ extension ConversationImage {
         peers.heardFrom(k)
         let held = Set(fr.held)
         guard fr.isDigest else { return answerGapRequest(fr.wanted, boundary: boundary, held: held, from: from, &out) }
-        let beyond = graph.messages(after: boundary, through: graph.frontierVector).filter { !held.contains(graph.mids[Int($0)]) }
-        if !beyond.isEmpty {
-            transmitAnswer(beyond.prefix(config.retransmitBatchLimit), cut: beyond.count > config.retransmitBatchLimit,
-                           to: from, &out)
-        }
+        transmitAnswer(graph.messages(after: boundary, through: graph.frontierVector).filter { !held.contains(graph.mids[Int($0)]) },
+                       to: from, &out)
         let lacking = (0..<participantCount).compactMap { s in
             boundary[s] > graph.frontier(s) ? MessageID(sender: s, sequence: boundary[s]) : nil
         }

@@ -134,9 +134,13 @@ struct ConversationImage {
         }
     }
 
-    /// Sends the messages at `nodes` to `host` as one retransmission answer, flagging the last
-    /// one if the answer was cut (`cut`), and reports it.
-    func transmitAnswer(_ nodes: ArraySlice<ContextGraph.NodeIndex>, cut: Bool, to host: HostID, _ out: inout Outbox) {
+    /// Sends the messages at `answer` (topological order) to `host` as one retransmission
+    /// answer, cut at `retransmitBatchLimit` (the last message sent then says so), and reports
+    /// it. An empty answer sends and reports nothing.
+    func transmitAnswer(_ answer: [ContextGraph.NodeIndex], to host: HostID, _ out: inout Outbox) {
+        guard !answer.isEmpty else { return }
+        let nodes = answer.prefix(config.retransmitBatchLimit)
+        let cut = answer.count > nodes.count
         out.event(.retransmitAnswered(id, requester: host, messages: nodes.map { graph.mids[Int($0)] }, cut: cut))
         out.counters.retransmittedMessages += nodes.count
         for n in nodes { out.transmit(dataPacket(n, resent: false, answerCut: cut && n == nodes.last), to: [host]) }

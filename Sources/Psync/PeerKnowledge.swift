@@ -2,16 +2,18 @@
 /// of its tail recovery (digests).
 ///
 /// Knowledge is a lower bound of each peer's frontier: for every other host and every sender,
-/// how many of that sender's messages the host is known to hold. It grows from two sources,
-/// both exact because each sender's messages form a chain and images are down-closed
-/// (Section 2): a message sent by a participant on the peer (its vector clock is what the peer
-/// held when it sent it), and the frontier a peer states in a request or digest. These are
-/// the stability digests that memory reclamation (Section 3.3) also needs.
+/// how many of that sender's messages the host is known to hold. It has two sources, both exact
+/// because each sender's messages form a chain and images are down-closed (Section 2): the
+/// frontier a peer states in a request or digest (kept here, `stated`), and the messages its
+/// participants sent (the vector clock of a participant's newest message in the image is what
+/// its host held then). The second is read from the image when needed
+/// (`ConversationImage.peerHolds`), so arrivals cost nothing here. These are the stability
+/// digests that memory reclamation (Section 3.3) also needs.
 struct PeerKnowledge {
-    /// `known[k][s]`: `otherHosts[k]` holds sender s's messages 1...known[k][s].
-    var known: [[UInt32]]
-    /// For each participant, the index of its host in `otherHosts`, or -1 for a local one.
-    let hostSlot: [Int]
+    /// `stated[k][s]`: `otherHosts[k]` said it holds sender s's messages 1...stated[k][s].
+    var stated: [[UInt32]]
+    /// The participants on each other host (by position in the participant list).
+    let participantsOn: [[ParticipantIndex]]
     /// The deadline of the armed digest timer, if one is armed.
     var armed: Instant?
     /// The last time the image grew (a send or an arrival): digests wait for quiet.
@@ -22,22 +24,15 @@ struct PeerKnowledge {
     var silentRounds: [Int]
 
     init(participants: [ParticipantID], otherHosts: [HostID]) {
-        known = Array(repeating: Array(repeating: 0, count: participants.count), count: otherHosts.count)
-        hostSlot = participants.map { p in otherHosts.firstIndex(of: p.host) ?? -1 }
+        stated = Array(repeating: Array(repeating: 0, count: participants.count), count: otherHosts.count)
+        participantsOn = otherHosts.map { h in participants.indices.filter { participants[$0].host == h } }
         silentRounds = Array(repeating: 0, count: otherHosts.count)
     }
 
     mutating func heardFrom(_ k: Int) { silentRounds[k] = 0 }
 
-    /// Raises what `otherHosts[k]` is known to hold to at least `vector`. O(participants).
+    /// Raises what `otherHosts[k]` said it holds to at least `vector`. O(participants).
     mutating func learn(_ vector: [UInt32], slot k: Int) {
-        for s in vector.indices where vector[s] > known[k][s] { known[k][s] = vector[s] }
+        for s in vector.indices where vector[s] > stated[k][s] { stated[k][s] = vector[s] }
     }
-
-    /// Whether `otherHosts[k]` is known to hold everything in `frontier`. O(participants).
-    func covers(_ k: Int, _ frontier: [UInt32]) -> Bool {
-        for s in frontier.indices where frontier[s] > known[k][s] { return false }
-        return true
-    }
-
 }
