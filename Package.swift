@@ -11,11 +11,13 @@ let package = Package(
         .library(name: "PsyncFilters", targets: ["PsyncFilters"]),
         .library(name: "PsyncSimulator", targets: ["PsyncSimulator"]),
         .library(name: "PsyncAnalysis", targets: ["PsyncAnalysis"]),
+        .library(name: "PsyncNIO", targets: ["PsyncNIO"]),
         .executable(name: "psync", targets: ["psync"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // The engine: no dependencies beyond the standard library, no clocks, no sockets.
@@ -30,10 +32,17 @@ let package = Package(
             dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator",
                            .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
+        // The UDP shell: one process is one host; real clock, real sockets, the blast layer.
+        .target(
+            name: "PsyncNIO",
+            dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .executableTarget(
             name: "psync",
             dependencies: [
-                "Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis",
+                "Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncNIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,6 +50,7 @@ let package = Package(
         .testTarget(name: "PsyncTraceTests", dependencies: ["Psync", "PsyncTrace", "PsyncSimulator"]),
         .testTarget(name: "PsyncFiltersTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator"]),
         .testTarget(name: "PsyncSimulatorTests", dependencies: ["Psync", "PsyncSimulator"]),
+        .testTarget(name: "PsyncNIOTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncNIO"]),
         .testTarget(name: "PsyncAnalysisTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis"]),
     ],
     swiftLanguageModes: [.v6]
