@@ -52,6 +52,26 @@ public struct LinkModel: Codable, Sendable, Equatable {
     }
 }
 
+extension LinkModel {
+    /// What the link does to one packet: the delays of the copies that arrive (none: lost),
+    /// and how many of them were held back to be overtaken. The simulator and the UDP shell's
+    /// fault injection both draw here, in this order, from one seeded generator.
+    public func fate(_ rng: inout SplitMix64) -> (delays: [UInt64], reordered: Int) {
+        if rng.nextUnit() < lossProbability { return ([], 0) }
+        let copies = rng.nextUnit() < duplicateProbability ? 2 : 1
+        var reordered = 0
+        let delays = (0..<copies).map { _ in
+            var delay = self.delay.sample(&rng)
+            if rng.nextUnit() < reorderProbability {
+                delay += UInt64(rng.nextUnit() * Double(reorderDelayMaxNanoseconds))
+                reordered += 1
+            }
+            return delay
+        }
+        return (delays, reordered)
+    }
+}
+
 /// One-way delay of a link.
 public enum DelayDistribution: Codable, Sendable, Equatable, CustomStringConvertible {
     case constant(nanoseconds: UInt64)

@@ -57,10 +57,7 @@ extension Simulator {
         }
     }
 
-    func nextInterval(_ i: Int) -> UInt64 {
-        DelayDistribution.exponential(baseNanoseconds: 0, meanNanoseconds: config.workload.meanIntervalNanoseconds)
-            .sample(&apps[i].rng)
-    }
+    func nextInterval(_ i: Int) -> UInt64 { config.workload.nextInterval(&apps[i].rng) }
 
     func scheduledSend(_ i: Int) {
         guard apps[i].dataSent < config.workload.messagesPerParticipant else { return }

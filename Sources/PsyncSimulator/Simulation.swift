@@ -188,15 +188,6 @@ public final class Simulator {
         }
     }
 
-    /// The trace record of an engine event; a send record also says what the message carries.
-    func traceKind(_ e: EngineEvent, host: HostID) -> TraceEvent.Kind {
-        guard case .send(let c, let p, let m, let preds, let bytes) = e,
-              let payload = try? hosts[Int(host.rawValue)].payload(m, in: c, as: p)
-        else { return TraceEvent.Kind(e) }
-        let content = Workload.content(of: payload, framed: !config.filters.isEmpty)
-        return .send(c, p, m, predecessors: preds, payloadBytes: bytes, content: content.rawValue)
-    }
-
     /// Records a trace event, if tracing; the event is built only then.
     func record(_ host: HostID?, _ kind: @autoclosure () -> TraceEvent.Kind) {
         if let trace { trace.record(TraceEvent(time: now, host: host, kind())) }
@@ -218,7 +209,7 @@ public final class Simulator {
             case .messageAvailable:
                 receiveAll(Int(host.rawValue))
             case .event(let e):
-                record(host, traceKind(e, host: host))
+                record(host, Workload.traceKind(e, on: hosts[Int(host.rawValue)], framed: !config.filters.isEmpty))
             case .timedOut:
                 break
             }
@@ -240,19 +231,14 @@ public final class Simulator {
             network.droppedByRule += 1
             return recordNetworkDrop(.scripted, packet, from: from, to: to)
         }
-        let link = config.network.model(from: from, to: to)
-        if networkRNG.nextUnit() < link.lossProbability {
+        let fate = config.network.model(from: from, to: to).fate(&networkRNG)
+        if fate.delays.isEmpty {
             network.lost += 1
             return recordNetworkDrop(.loss, packet, from: from, to: to)
         }
-        let copies = networkRNG.nextUnit() < link.duplicateProbability ? 2 : 1
-        network.duplicated += copies - 1
-        for _ in 0..<copies {
-            var delay = link.delay.sample(&networkRNG)
-            if networkRNG.nextUnit() < link.reorderProbability {
-                delay += UInt64(networkRNG.nextUnit() * Double(link.reorderDelayMaxNanoseconds))
-                network.reordered += 1
-            }
+        network.duplicated += fate.delays.count - 1
+        network.reordered += fate.reordered
+        for delay in fate.delays {
             queue.push(.deliver(to: to, from: from, packet: packet, bytes: bytes), at: now + delay)
         }
     }

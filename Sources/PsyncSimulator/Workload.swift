@@ -1,4 +1,6 @@
+import Psync
 import PsyncFilters
+import PsyncTrace
 
 /// The scripted application that runs on every simulated participant, so that an experiment
 /// needs no hand-written driver.
@@ -66,9 +68,23 @@ public struct Workload: Codable, Sendable, Equatable {
     }
 
     /// Whether a workload payload is data (not an acknowledgement).
-    static func isData(_ payload: [UInt8]) -> Bool { payload.first == PayloadKind.data.rawValue }
+    public static func isData(_ payload: [UInt8]) -> Bool { payload.first == PayloadKind.data.rawValue }
 
-    func payload(_ kind: PayloadKind, participant: Int, number: Int, beta: Bool) -> [UInt8] {
+    /// The time to a participant's next scheduled send: exponential with the configured mean.
+    public func nextInterval(_ rng: inout SplitMix64) -> UInt64 {
+        DelayDistribution.exponential(baseNanoseconds: 0, meanNanoseconds: meanIntervalNanoseconds).sample(&rng)
+    }
+
+    /// The trace record of an engine event of `host`, running this workload: a send record
+    /// also says what the message carries (the simulator's and the UDP node's traces alike).
+    public static func traceKind(_ e: EngineEvent, on host: Host, framed: Bool) -> TraceEvent.Kind {
+        guard case .send(let c, let p, let m, let preds, let bytes) = e, let payload = try? host.payload(m, in: c, as: p)
+        else { return TraceEvent.Kind(e) }
+        return .send(c, p, m, predecessors: preds, payloadBytes: bytes, content: content(of: payload, framed: framed).rawValue)
+    }
+
+    /// The payload of participant `participant`'s `number`th message of `kind` (from 0).
+    public func payload(_ kind: PayloadKind, participant: Int, number: Int, beta: Bool) -> [UInt8] {
         var bytes = [kind.rawValue, beta ? UInt8(ascii: "b") : UInt8(ascii: "a")]
         var x = UInt64(participant) << 32 | UInt64(number)
         while bytes.count < max(1, payloadBytes) {

@@ -1,0 +1,129 @@
+import NIOCore
+import Psync
+import PsyncFilters
+
+/// Which ordering filters an application receives through (Section 4): none (straight from
+/// Psync's receive, in context order), a stack named as on the command line, or instances the
+/// application builds (its own filters). The same filter code runs here as in simulation.
+public enum FilterChoice: Sendable {
+    case none
+    /// `FilterRegistry` names, bottom first: `["waves"]`, `["waves", "membership"]`.
+    case names([String])
+    /// Builds the stack, bottom first; called on the node's event loop.
+    case make(@Sendable () -> [OrderingFilter])
+
+    func makeFilters() throws -> [OrderingFilter] {
+        switch self {
+        case .none: return []
+        case .names(let names): return try names.map { name throws in try FilterRegistry.make(name) }
+        case .make(let build): return build()
+        }
+    }
+}
+
+/// A message handed to the application: by Psync in context order, or by the top filter.
+public struct Delivery: Sendable, Equatable {
+    public var id: MessageID
+    public var sender: ParticipantID
+    public var payload: [UInt8]
+    /// When it was handed over (CLOCK_MONOTONIC nanoseconds, the trace's clock).
+    public var time: UInt64
+}
+
+/// One local participant's open conversation, on the node's loop: its filter stack and the
+/// stream its application reads.
+final class LocalConversation {
+    unowned let core: NodeCore
+    let cid: ConversationID
+    let pid: ParticipantID
+    let stack: FilterStack?
+    let continuation: AsyncStream<Delivery>.Continuation
+    let handle: Conversation
+    /// Sees each delivery on the loop before the application does (the scripted workload
+    /// replies at once, like the simulator's).
+    var observer: ((Delivery) -> Void)?
+    var stackTimer: (deadline: UInt64, task: Scheduled<Void>)?
+
+    init(core: NodeCore, cid: ConversationID, pid: ParticipantID, filters: FilterChoice) throws {
+        self.core = core
+        self.cid = cid
+        self.pid = pid
+        let made = try filters.makeFilters()
+        let now = Instant(nanoseconds: core.now)
+        stack = made.isEmpty ? nil : try FilterStack(made, host: core.host, conversation: cid, participant: pid, now: now,
+                                                     trace: core.trace)
+        let (stream, continuation) = AsyncStream<Delivery>.makeStream()
+        self.continuation = continuation
+        handle = Conversation(id: cid, participant: pid, messages: stream, node: core.bound, eventLoop: core.eventLoop)
+    }
+
+    func start() {
+        guard let stack else { return }
+        stack.start(now: Instant(nanoseconds: core.now)) { deliver($0) }
+        afterStack()
+    }
+
+    /// Takes every outstanding message, through the stack if there is one.
+    func drain() {
+        if let stack {
+            stack.drain(now: Instant(nanoseconds: core.now)) { deliver($0) }
+            afterStack()
+        } else {
+            while let (mid, payload) = try? core.host.receive(cid, as: pid) {
+                let sender = (try? core.host.sender(mid, in: cid)) ?? pid
+                deliver([FilterMessage(id: mid, sender: sender, content: .application(payload))])
+            }
+        }
+    }
+
+    func deliver(_ messages: [FilterMessage]) {
+        let time = core.now
+        for m in messages {
+            guard case .application(let payload) = m.content else { continue }
+            let d = Delivery(id: m.id, sender: m.sender, payload: payload, time: time)
+            observer?(d)
+            continuation.yield(d)
+        }
+    }
+
+    /// Sends through the stack (or straight to Psync); nil if a filter refused or held it.
+    func send(_ payload: [UInt8]) throws -> MessageID? {
+        let now = Instant(nanoseconds: core.now)
+        guard let stack else {
+            let mid = try core.host.send(payload, in: cid, as: pid, now: now)
+            core.apply(core.host.takeEffects())
+            return mid
+        }
+        let before = stack.context.lastSent
+        let accepted = stack.send(payload, now: now)
+        afterStack()
+        return accepted && stack.context.lastSent != before ? stack.context.lastSent : nil
+    }
+
+    /// Carries out what a stack operation left and keeps its timer scheduled.
+    func afterStack() {
+        guard let stack else { return }
+        deliver(stack.takeApplicationDeliveries())
+        core.apply(stack.takeHostEffects())
+        guard let deadline = stack.nextTimerDeadline?.nanoseconds, stackTimer?.deadline != deadline else { return }
+        stackTimer?.task.cancel()
+        let bound = core.bound!, key = ConversationKey(cid, pid)
+        let now = core.now
+        let task = core.eventLoop.scheduleTask(in: .nanoseconds(Int64(deadline > now ? deadline - now : 0))) {
+            if let local = bound.value.conversations[key] { local.stackTimerFired() }
+        }
+        stackTimer = (deadline, task)
+    }
+
+    func stackTimerFired() {
+        guard let stack, !core.isShutDown else { return }
+        stackTimer = nil
+        deliver(stack.fireTimers(now: Instant(nanoseconds: core.now)))
+        afterStack()
+    }
+
+    func finish() {
+        stackTimer?.task.cancel()
+        continuation.finish()
+    }
+}
