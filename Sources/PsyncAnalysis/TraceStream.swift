@@ -1,13 +1,19 @@
 import PsyncTrace
 
-/// Streams a trace file through an analysis, in constant memory for the reading itself.
+/// Streams a trace file, or the merge of one real run's per-process traces, through an
+/// analysis, in constant memory for the reading itself.
 public enum TraceStream {
-    /// What reading a file came to: its header, how many records, and the error that ended it
-    /// early (nil when the whole file was read).
+    /// What reading came to: the header, how many records, and the error that ended a file
+    /// early (nil when every record written was read).
     public struct Outcome: Sendable {
         public var header: TraceHeader
+        /// Records passed to the analysis, the header included.
         public var records: Int
         public var error: TraceError?
+        /// The file `error` is about.
+        public var errorPath: String?
+        /// What merging noticed that is not an error (`TraceMerge.notes`); empty for one file.
+        public var notes: [String] = []
         public var complete: Bool { error == nil }
     }
 
@@ -23,8 +29,24 @@ public enum TraceStream {
                 body(e)
             }
         } catch {
-            return Outcome(header: reader.header, records: records, error: error)
+            return Outcome(header: reader.header, records: records, error: error, errorPath: path)
         }
         return Outcome(header: reader.header, records: records, error: nil)
+    }
+
+    /// One file as `read(_: String, _:)` reads it; several as one stream (`TraceMerge`): the
+    /// per-process traces of one real run.
+    public static func read(_ paths: [String], _ body: (TraceEvent) -> Void) throws(TraceMerge.Failure) -> Outcome {
+        if paths.count == 1 {
+            do { return try read(paths[0], body) } catch { throw .unreadable(path: paths[0], error) }
+        }
+        let merge = try TraceMerge(paths: paths)
+        body(TraceEvent(time: 0, host: nil, .header(merge.header)))
+        var records = 1
+        while let e = merge.next() {
+            records += 1
+            body(e)
+        }
+        return Outcome(header: merge.header, records: records, error: merge.damage?.error, errorPath: merge.damage?.path, notes: merge.notes)
     }
 }

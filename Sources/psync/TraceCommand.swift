@@ -15,21 +15,36 @@ struct TraceCommand: ParsableCommand {
                       TraceCompare.self, TraceExportCommand.self])
 }
 
-/// `psync trace cat FILE`: the trace as JSON Lines, like `lz4 -dc FILE`, but checked: every
-/// record is decoded and re-encoded, and damage is reported with its byte offset.
+/// The argument of the commands that read a run: one trace, or the per-process traces of one
+/// real run, which they read merged into one stream (`TraceMerge`).
+let traceFilesHelp = ArgumentHelp(
+    "A trace file, or the per-process traces of one real run (merged into one stream).",
+    valueName: "file")
+
+/// `psync trace cat FILE...`: the trace as JSON Lines, like `lz4 -dc FILE`, but checked: every
+/// record is decoded and re-encoded, and damage is reported with its byte offset. Given a real
+/// run's per-process traces, it prints their merged stream: what the other tools read.
 struct TraceCat: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cat", abstract: "Print a trace as JSON Lines (exit 1 if it is damaged).")
+        commandName: "cat", abstract: "Print a trace as JSON Lines (exit 1 if it is damaged).",
+        discussion: """
+            Given several files (the per-process traces of one real run), prints their merged stream, \
+            the one check, dot, stats and export read; notes on the merge go to standard error.
+            """)
 
-    @Argument(help: "A trace file (.jsonl.lz4).") var file: String
+    @Argument(help: traceFilesHelp) var files: [String]
 
     func run() throws {
-        do throws(TraceError) {
-            let reader = try TraceReader(path: file)
-            print(TraceEvent(time: 0, host: nil, .header(reader.header)).jsonLine)
-            try reader.forEach { print($0.jsonLine) }
+        let outcome: TraceStream.Outcome
+        do {
+            outcome = try TraceStream.read(files) { print($0.jsonLine) }
         } catch {
-            printError("psync trace cat: \(file): \(error)")
+            printError("psync trace cat: \(error)")
+            throw ExitCode(1)
+        }
+        printNotes(outcome)
+        if let damage = outcome.damage {
+            printError("psync trace cat: \(damage)")
             throw ExitCode(1)
         }
     }
@@ -46,17 +61,17 @@ struct StandardError: TextOutputStream {
     }
 }
 
-/// `psync trace check FILE`: exit 0 valid, 1 invalid (with witnesses), 2 cannot tell.
+/// `psync trace check FILE...`: exit 0 valid, 1 invalid (with witnesses), 2 cannot tell.
 struct TraceCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Check a trace: receive order, stability, total orders, convergence.",
         discussion: "Exit status: 0 valid, 1 invalid (a witness is printed for each violation), 2 cannot tell (the trace ends early).")
 
-    @Argument(help: "A trace file.") var file: String
+    @Argument(help: traceFilesHelp) var files: [String]
 
     func run() throws {
         var checker = TraceChecker()
-        let outcome = try readOrExit(file) { checker.observe($0) }
+        let outcome = try readOrExit(files) { checker.observe($0) }
         let verdict = checker.finish(complete: outcome.complete, readError: outcome.error?.description)
         for v in checker.violations { print("violation: \(v)") }
         if checker.violationCount > checker.violations.count { print("... \(checker.violationCount - checker.violations.count) more") }
@@ -73,12 +88,12 @@ struct TraceCheck: ParsableCommand {
     }
 }
 
-/// `psync trace dot FILE`: the context graph as Graphviz DOT.
+/// `psync trace dot FILE...`: the context graph as Graphviz DOT.
 struct TraceDot: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dot", abstract: "Draw the context graph as Graphviz DOT (render with dot -Tpdf).")
 
-    @Argument(help: "A trace file.") var file: String
+    @Argument(help: traceFilesHelp) var files: [String]
     @Option(name: .shortAndLong, help: "Write the DOT here instead of standard output.") var output: String?
     @Option(help: "Draw participant PID's view (e.g. p2): messages outside it are greyed.") var view: String?
     @Option(help: "Only messages A through B in send order (1-based), as A..B.") var range: String?
@@ -91,8 +106,8 @@ struct TraceDot: ParsableCommand {
 
     func run() throws {
         var exporter = DotExporter()
-        let outcome = try readOrExit(file) { exporter.observe($0) }
-        if let error = outcome.error { printError("psync trace dot: \(file): \(error); drawing the \(outcome.records) records read") }
+        let outcome = try readOrExit(files) { exporter.observe($0) }
+        if let damage = outcome.damage { printError("psync trace dot: \(damage); drawing the \(outcome.records) records read") }
         let text = exporter.dot(.init(view: view.flatMap(ParticipantID.init(label:)), range: range.flatMap(parseRange), title: title))
         if let output {
             do { try writeText(text, to: output) } catch { printError("psync trace dot: \(error)"); throw ExitCode(1) }
@@ -102,18 +117,18 @@ struct TraceDot: ParsableCommand {
     }
 }
 
-/// `psync trace stats FILE`: latency distributions and counts.
+/// `psync trace stats FILE...`: latency distributions and counts.
 struct TraceStats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats", abstract: "Latency percentiles (HdrHistogram) and counts from a trace.")
 
-    @Argument(help: "A trace file.") var file: String
+    @Argument(help: traceFilesHelp) var files: [String]
     @Option(help: "table, csv, json or hgrm.") var format: TraceStatistics.Format = .table
 
     func run() throws {
         var stats = TraceStatistics()
-        let outcome = try readOrExit(file) { stats.observe($0) }
-        if let error = outcome.error { printError("psync trace stats: \(file): \(error); statistics of the \(outcome.records) records read") }
+        let outcome = try readOrExit(files) { stats.observe($0) }
+        if let damage = outcome.damage { printError("psync trace stats: \(damage); statistics of the \(outcome.records) records read") }
         print(stats.report(format), terminator: "")
     }
 }
@@ -126,14 +141,28 @@ func parseRange(_ text: String) -> ClosedRange<Int>? {
     return a...b
 }
 
-/// Streams a trace; a file that cannot be read at all is a clear error and exit status 2.
-func readOrExit(_ file: String, _ body: (TraceEvent) -> Void) throws -> TraceStream.Outcome {
+/// Streams a trace, or merges a real run's per-process traces; a file that cannot be read at
+/// all, or files that cannot be merged, are a clear error and exit status 2. Notes on the merge
+/// go to standard error.
+func readOrExit(_ files: [String], _ body: (TraceEvent) -> Void) throws -> TraceStream.Outcome {
+    let outcome: TraceStream.Outcome
     do {
-        return try TraceStream.read(file, body)
+        outcome = try TraceStream.read(files, body)
     } catch {
-        printError("psync: \(file): \(error)")
+        printError("psync: \(error)")
         throw ExitCode(2)
     }
+    printNotes(outcome)
+    return outcome
+}
+
+func printNotes(_ outcome: TraceStream.Outcome) {
+    for note in outcome.notes { printError("psync: note: \(note)") }
+}
+
+extension TraceStream.Outcome {
+    /// "FILE: what ended it early", when a file ended before its last written record.
+    var damage: String? { error.map { "\(errorPath ?? "-"): \($0)" } }
 }
 
 func writeText(_ text: String, to path: String) throws {
@@ -185,14 +214,14 @@ struct TraceReplay: ParsableCommand {
     }
 }
 
-/// `psync trace export FILE --format perfetto|shiviz`.
+/// `psync trace export FILE... --format perfetto|shiviz`.
 struct TraceExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Export a run for Perfetto / chrome://tracing, or for ShiViz.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case perfetto, shiviz }
 
-    @Argument(help: "A trace file.") var file: String
+    @Argument(help: traceFilesHelp) var files: [String]
     @Option(help: "perfetto (trace-event JSON) or shiviz (log with vector clocks).") var format: Format
     @Option(name: .shortAndLong, help: "Write here instead of standard output.") var output: String?
 
@@ -205,22 +234,31 @@ struct TraceExportCommand: ParsableCommand {
         }
         defer { if let file { fclose(file) } }
         let emit = { (text: String) in if let file { fputs(text, file) } else { print(text, terminator: "") } }
-        let outcome = try readOrExit(self.file) { e in emit(exporter.observe(e)) }
+        let outcome = try readOrExit(files) { e in emit(exporter.observe(e)) }
         emit(exporter.finish())
-        if let error = outcome.error { printError("psync trace export: \(self.file): \(error); exported the \(outcome.records) records read") }
+        if let damage = outcome.damage { printError("psync trace export: \(damage); exported the \(outcome.records) records read") }
     }
 }
 
-/// `psync trace compare A B ...`: the statistics of several runs side by side.
+/// `psync trace compare A B ...`: the statistics of several runs side by side. A run recorded
+/// as one trace per process is given as its files joined by commas, and read merged.
 struct TraceCompare: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "compare", abstract: "Compare the statistics of two or more traces, with ratios to the first.")
+        commandName: "compare", abstract: "Compare the statistics of two or more traces, with ratios to the first.",
+        discussion: "A real run's per-process traces are one run: give them as FILE,FILE,... (merged into one stream).")
 
-    @Argument(help: "Trace files: two or more, or one with --filter.") var files: [String]
+    @Argument(help: "Traces, one run each (FILE or FILE,FILE,...): two or more, or one with --filter.") var files: [String]
     @Option(help: "Also replay the (first) trace under this filter stack, NAME[,NAME...] (repeatable).") var filter: [String] = []
+
+    /// The files of one run argument.
+    static func paths(_ run: String) -> [String] { run.split(separator: ",").map(String.init) }
 
     func validate() throws {
         guard files.count + filter.count >= 2 else { throw ValidationError("give two or more traces, or one and --filter STACK") }
+        // Counterfactual replay reads one trace file (as `psync trace replay --filter` does).
+        if !filter.isEmpty, Self.paths(files[0]).count != 1 {
+            throw ValidationError("--filter replays one trace file; the first run is several (\(files[0]))")
+        }
         for name in filter.flatMap({ $0.split(separator: ",").map(String.init) }) {
             do { _ = try FilterRegistry.make(name) } catch { throw ValidationError(error.description) }
         }
@@ -228,11 +266,11 @@ struct TraceCompare: ParsableCommand {
 
     func run() throws {
         var runs: [(String, TraceStatistics)] = []
-        for file in files {
+        for run in files {
             var stats = TraceStatistics()
-            let outcome = try readOrExit(file) { stats.observe($0) }
-            if let error = outcome.error { printError("psync trace compare: \(file): \(error)") }
-            runs.append((file, stats))
+            let outcome = try readOrExit(Self.paths(run)) { stats.observe($0) }
+            if let damage = outcome.damage { printError("psync trace compare: \(damage)") }
+            runs.append((run, stats))
         }
         for stack in filter {
             let names = stack.split(separator: ",").map(String.init)
@@ -267,7 +305,7 @@ extension TraceReplay {
         var stepper = TraceStepper()
         var shown = 0
         let interactive = isatty(0) != 0
-        _ = try readOrExit(file) { e in
+        _ = try readOrExit([file]) { e in
             guard limit.map({ shown < $0 }) ?? true else { return }
             shown += 1
             print(stepper.step(e))
