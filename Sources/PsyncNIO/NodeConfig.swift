@@ -25,11 +25,13 @@ public struct NodeConfig: Sendable {
     public var settings: JSONValue
     /// Socket receive buffer: bursts of a many-participant conversation arrive together.
     public var receiveBufferBytes: Int
+    /// Fragment size and buffer bounds of the blast layer.
+    public var blast: BlastConfig
 
     public init(host: HostID, listen: PeerAddressBook.Endpoint, peers: PeerAddressBook = PeerAddressBook(),
                 engine: HostConfig = HostConfig(), seed: UInt64 = 1, faults: LinkModel = FaultInjector.none.link,
                 tracePath: String? = nil, traceFlushNanoseconds: UInt64 = 1_000_000_000, settings: JSONValue = .object([]),
-                receiveBufferBytes: Int = 4 << 20) {
+                receiveBufferBytes: Int = 4 << 20, blast: BlastConfig = BlastConfig()) {
         self.host = host
         self.listen = listen
         self.peers = peers
@@ -40,6 +42,7 @@ public struct NodeConfig: Sendable {
         self.traceFlushNanoseconds = traceFlushNanoseconds
         self.settings = settings
         self.receiveBufferBytes = receiveBufferBytes
+        self.blast = blast
     }
 
     /// The peers with the node's own endpoint.

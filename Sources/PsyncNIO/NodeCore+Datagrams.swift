@@ -8,6 +8,7 @@ import PsyncTrace
 extension NodeCore {
     func transmit(_ packet: Packet, to destinations: [HostID], now time: UInt64) {
         let bytes = WireCodec.encode(packet, limits: host.config.wireLimits)
+        let datagrams = blastSender.fragments(of: bytes, now: time)
         for to in destinations {
             guard let address = addresses[to] else {
                 record(.drop(DropRecord(reason: "no-address", conversation: packet.conversation, from: host.id, to: to,
@@ -15,17 +16,20 @@ extension NodeCore {
                 continue
             }
             record(.packetOut(PacketRecord(packet, peer: to, bytes: bytes.count)), at: time)
-            send(bytes, to: address, peer: to) { [self] in
-                record(.drop(DropRecord(reason: DropReason.loss.rawValue, conversation: packet.conversation,
-                                        message: PacketRecord(packet, peer: to, bytes: 0).message, from: host.id, to: to,
-                                        detail: "injected")), at: time)
+            for (k, datagram) in datagrams.enumerated() {
+                send(datagram, to: address) { [self] in
+                    let detail = datagrams.count == 1 ? "injected" : "injected, blast fragment \(k + 1)/\(datagrams.count)"
+                    record(.drop(DropRecord(reason: DropReason.loss.rawValue, conversation: packet.conversation,
+                                            message: PacketRecord(packet, peer: to, bytes: 0).message, from: host.id, to: to,
+                                            detail: detail)), at: time)
+                }
             }
         }
     }
 
     /// Sends one datagram through fault injection: lost (`lost` is called), or one or two
     /// copies, at once or after the injected delay.
-    func send(_ bytes: [UInt8], to address: SocketAddress, peer: HostID, lost: () -> Void) {
+    func send(_ bytes: [UInt8], to address: SocketAddress, lost: () -> Void) {
         let delays = faults.fate()
         if delays.isEmpty {
             counters.injectedLosses += 1
@@ -80,7 +84,47 @@ extension NodeCore {
             return record(.drop(DropRecord(reason: DropReason.nonParticipant.rawValue, to: host.id,
                                            detail: "\(bytes.count)-byte datagram from \(address), which is no listed host")), at: time)
         }
-        deliverToEngine(bytes, from: from, now: time)
+        switch blastReceiver.receive(bytes, from: from, now: time) {
+        case .passthrough:
+            deliverToEngine(bytes, from: from, now: time)
+        case .complete(let packet):
+            deliverToEngine(packet, from: from, now: time)
+        case .incomplete:
+            armBlastTimer()
+        case .nack(let nack):
+            for answer in blastSender.answer(nack, now: time) {
+                send(answer, to: address) {}
+            }
+            flushWrites()
+        case .dropped(let why):
+            record(.drop(DropRecord(reason: DropReason.malformed.rawValue, from: from, to: host.id, detail: "blast: \(why)")), at: time)
+        }
+    }
+
+    /// Keeps one task scheduled at the blast receiver's next deadline (its NACKs).
+    func armBlastTimer() {
+        guard let deadline = blastReceiver.nextDeadline, blastTimer?.deadline != deadline else { return }
+        blastTimer?.task.cancel()
+        let bound = self.bound!
+        let task = eventLoop.scheduleTask(in: .nanoseconds(Int64(deadline > now ? deadline - now : 0))) {
+            bound.value.blastTimerFired()
+        }
+        blastTimer = (deadline, task)
+    }
+
+    func blastTimerFired() {
+        guard !isShutDown else { return }
+        blastTimer = nil
+        let result = blastReceiver.timerFired(now: now)
+        for nack in result.nacks {
+            if let address = addresses[nack.destination] { send(nack.datagram, to: address) {} }
+        }
+        for gone in result.abandoned {
+            record(.drop(DropRecord(reason: "blast-abandoned", from: gone.source, to: host.id,
+                                    detail: "blast \(gone.blastID): \(gone.missingFragments) of \(gone.fragmentCount) fragments never came")))
+        }
+        flushWrites()
+        armBlastTimer()
     }
 
     func deliverToEngine(_ bytes: [UInt8], from: HostID, now time: UInt64) {

@@ -18,6 +18,11 @@ final class NodeCore {
     let hostsByAddress: [SocketAddress: HostID]
     var channel: Channel?
     var faults: FaultInjector
+    /// The blast layer (Section 6.2) between the engine and the socket: large packets go out in
+    /// fragments and come back reassembled; small ones pass through unchanged.
+    var blastSender: BlastSender
+    var blastReceiver: BlastReceiver<HostID>
+    var blastTimer: (deadline: UInt64, task: Scheduled<Void>)?
     var trace: LZ4TraceWriter?
     var counters = NodeCounters()
     var timers: [TimerID: ArmedTimer] = [:]
@@ -59,6 +64,9 @@ final class NodeCore {
         self.addresses = addresses
         hostsByAddress = Dictionary(uniqueKeysWithValues: addresses.map { ($1, $0) })
         faults = FaultInjector(link: config.faults, seed: config.seed &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+        // Blast ids start from the clock, so a restarted process does not reuse its old ids.
+        blastSender = BlastSender(config: config.blast, firstBlastID: RealRun.monotonicNanoseconds())
+        blastReceiver = BlastReceiver(config: config.blast)
         if let path = config.tracePath {
             trace = try LZ4TraceWriter(path: path)
             let run = RealRun.startingNow(host: config.host, settings: config.settings)

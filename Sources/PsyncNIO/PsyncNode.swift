@@ -122,6 +122,7 @@ extension NodeCore {
         record(.end(reason: reason))
         isShutDown = true
         for armed in timers.values { armed.task.cancel() }
+        blastTimer?.task.cancel()
         timers.removeAll()
         for waiter in openWaiters.values { waiter.promise.fail(NodeError.shutDown) }
         openWaiters.removeAll()
