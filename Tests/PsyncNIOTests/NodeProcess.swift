@@ -1,0 +1,81 @@
+import Foundation
+
+/// A `psync node` process started by a test, with its output in files and a bounded life.
+final class NodeProcess {
+    let process = Process()
+    let host: Int
+    let stdoutPath: String
+    let stderrPath: String
+
+    /// The `psync` binary built beside the test bundle (`swift build` builds both).
+    static var binary: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("psync").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/psync").path
+    }
+
+    init(host: Int, arguments: [String], directory: String, launcher: [String] = []) throws {
+        self.host = host
+        stdoutPath = "\(directory)/out\(host)"
+        stderrPath = "\(directory)/err\(host)"
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        let command = launcher + [NodeProcess.binary, "node", "--me", "\(host)"] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var output: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    var errors: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for the process to exit, at most `seconds`; kills it (and returns nil) after that.
+    func wait(seconds: Double) async -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    /// Waits until the node says it listens (its socket is bound).
+    func waitUntilListening(seconds: Double = 30) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if errors.contains("listening on") { return true }
+            if !process.isRunning { return false }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        return false
+    }
+
+    func killHard() { kill(process.processIdentifier, SIGKILL) }
+}
+
+/// Starts `n` nodes on loopback with the same peer list, highest host first so that the opener
+/// (host 0) starts last and its first packets find every socket bound.
+func startNodes(_ n: Int, directory: String, arguments: (Int) -> [String]) async throws -> [NodeProcess] {
+    let ports = try freePorts(n)
+    let peers = (0..<n).map { "\($0)=127.0.0.1:\(ports[$0])" }.joined(separator: ",")
+    var nodes: [NodeProcess] = []
+    for i in (0..<n).reversed() {
+        let node = try NodeProcess(host: i, arguments: ["--peers", peers, "--trace", "\(directory)/h\(i).jsonl.lz4"] + arguments(i),
+                                   directory: directory)
+        guard await node.waitUntilListening() else { throw NodeStartError(host: i, stderr: node.errors) }
+        nodes.append(node)
+    }
+    return nodes.sorted { $0.host < $1.host }
+}
+
+struct NodeStartError: Error, CustomStringConvertible {
+    var host: Int
+    var stderr: String
+    var description: String { "node \(host) did not start: \(stderr)" }
+}
