@@ -22,3 +22,22 @@ $psync trace check Traces/demo.jsonl.lz4
 $psync trace dot Traces/demo.jsonl.lz4 --title "psync simulate --seed 7 (waves)" -o Traces/demo.dot
 dot -Tsvg Traces/demo.dot -o Traces/demo.svg
 echo "context graph: Traces/demo.dot (rendered: Traces/demo.svg)"
+
+# The same kind of conversation between real processes: three `psync node` processes on
+# loopback, 5% of outgoing datagrams dropped by each, waves; one trace per process, merged by
+# the trace tools, checked and drawn (Traces/demo-udp.dot, .svg; not committed: real runs vary).
+echo
+echo "== a real run: 3 psync node processes on loopback =="
+udp=$(mktemp -d)
+peers="0=127.0.0.1:9710,1=127.0.0.1:9711,2=127.0.0.1:9712"
+for i in 2 1 0; do
+    $psync node --me $i --peers $peers --workload --messages 6 --interval 5ms --drop 0.05 --filter waves \
+        --seed $((i + 1)) --linger 300ms --trace "$udp/h$i.jsonl.lz4" 2>/dev/null &
+    sleep 0.1
+done
+wait
+$psync trace check "$udp"/h*.jsonl.lz4
+$psync trace dot "$udp"/h*.jsonl.lz4 --title "3 psync node processes (waves, 5% drop)" -o Traces/demo-udp.dot
+dot -Tsvg Traces/demo-udp.dot -o Traces/demo-udp.svg
+rm -rf "$udp"
+echo "context graph of the real run: Traces/demo-udp.dot (rendered: Traces/demo-udp.svg)"
