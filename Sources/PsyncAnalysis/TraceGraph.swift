@@ -8,13 +8,31 @@ import PsyncTrace
 /// precedes m'" and "m is stable in p's view" cost one comparison per participant; images and
 /// views are down-closed, so each is one sequence number per sender. Memory grows with the
 /// number of messages, not with the number of records.
+///
+/// Messages learned from arrivals: an `arrive` record of a message the graph does not hold (no
+/// `send` record so far) adds it to the graph as sent, with the arrive's predecessors and at the
+/// arrive's time, and keeps it in `learned` until a `send` record of it turns up. Why: a process
+/// killed with kill -9 loses its last unflushed trace frame (up to a second of records), so the
+/// merged trace of a real run may lack the sends of messages that other hosts did receive.
+/// Their `arrive` records are as good a witness of those messages' contexts as the sends: the
+/// image of Section 3.1.3 is the same on every host (a message is attached with the
+/// predecessors it was sent with, and only after them), so where the send record is lost an
+/// arrive record tells the same. Receives, stability, convergence, DOT and statistics then work
+/// on them as on any other message. A learned message has no send time (`sendTime` is nil: no
+/// latency is invented for it). Contradictions still count: a later `send` record of it with
+/// other predecessors, and an `arrive` record whose predecessors differ from the ones the graph
+/// holds (from its send or an earlier arrive), make `send` and `arrive` return false. Whether a
+/// message still learned at the end of a trace is a lost tail or a fault is `TraceChecker`'s
+/// call (its sender's host must have crashed, in a real run). In a simulation every arrive
+/// follows its send, so this never happens there.
 public struct TraceGraph {
     /// The conversation's participant list (the header's), and each one's position.
     public private(set) var participants: [ParticipantID] = []
     private var position: [ParticipantID: Int] = [:]
     public var participantCount: Int { participants.count }
 
-    /// Message -> dense index; per message: predecessors, send time, vector clock.
+    /// Message -> dense index; per message: predecessors, send time (for a message in `learned`,
+    /// its first arrival's: use `sendTime`), vector clock.
     private var index: [MessageID: Int] = [:]
     public private(set) var messages: [MessageID] = []
     public private(set) var predecessors: [[MessageID]] = []
@@ -22,6 +40,9 @@ public struct TraceGraph {
     /// What each message carries, as its send record says (`data`, `ack`, `control`; nil if not said).
     public private(set) var contents: [String?] = []
     private var clocks: [UInt32] = []
+    /// Messages known from `arrive` records only, so far: where and when the first arrive was
+    /// recorded (see the type's comment). Usually empty; a killed process's lost tail otherwise.
+    public private(set) var learned: [MessageID: (host: HostID?, time: UInt64)] = [:]
 
     /// Per host: how many of each sender's messages its image holds.
     public private(set) var images: [HostID: [UInt32]] = [:]
@@ -45,7 +66,11 @@ public struct TraceGraph {
 
     public func position(of p: ParticipantID) -> Int? { position[p] }
     public func contains(_ m: MessageID) -> Bool { index[m] != nil }
-    public func sendTime(_ m: MessageID) -> UInt64? { index[m].map { sendTimes[$0] } }
+    /// When m's send was recorded; nil if it was not (unknown, or learned from an arrival).
+    public func sendTime(_ m: MessageID) -> UInt64? {
+        guard let k = index[m], learned.isEmpty || learned[m] == nil else { return nil }
+        return sendTimes[k]
+    }
     public func content(_ m: MessageID) -> String? { index[m].flatMap { contents[$0] } }
     public func predecessors(of m: MessageID) -> [MessageID]? { index[m].map { predecessors[$0] } }
 
@@ -67,9 +92,34 @@ public struct TraceGraph {
     }
 
     /// Records a send; returns false if it contradicts the graph (an unknown predecessor, a
-    /// sender out of sequence).
+    /// sender out of sequence, a second send of m) or an arrival it was learned from (other
+    /// predecessors; the graph keeps the arrival's).
     @discardableResult
     public mutating func send(_ m: MessageID, predecessors preds: [MessageID], at time: UInt64, content: String? = nil) -> Bool {
+        if let k = index[m] {
+            guard learned.removeValue(forKey: m) != nil else { return false }
+            sendTimes[k] = time
+            contents[k] = content
+            return Self.same(predecessors[k], preds)
+        }
+        return add(m, predecessors: preds, at: time, content: content)
+    }
+
+    /// Records an arrival: learns m if the graph does not hold it (see the type's comment).
+    /// Returns false if its predecessors differ from those the graph holds for m, or if m cannot
+    /// be learned (an unknown predecessor, a sender out of sequence).
+    @discardableResult
+    public mutating func arrive(_ m: MessageID, predecessors preds: [MessageID], at time: UInt64, host: HostID?) -> Bool {
+        if let k = index[m] { return Self.same(predecessors[k], preds) }
+        guard add(m, predecessors: preds, at: time, content: nil) else { return false }
+        learned[m] = (host, time)
+        return true
+    }
+
+    /// Predecessor lists name the same messages (in any order).
+    static func same(_ a: [MessageID], _ b: [MessageID]) -> Bool { a == b || Set(a) == Set(b) }
+
+    private mutating func add(_ m: MessageID, predecessors preds: [MessageID], at time: UInt64, content: String?) -> Bool {
         guard index[m] == nil, m.senderIndex < participantCount else { return false }
         let n = participantCount
         var clock = [UInt32](repeating: 0, count: n)
@@ -107,7 +157,7 @@ public struct TraceGraph {
     }
 
     /// Applies the graph-changing part of an event (sends, arrivals, receives, holds, masks,
-    /// crashes). Returns false if a send contradicts the graph.
+    /// crashes). Returns false if a send or an arrival contradicts the graph.
     @discardableResult
     public mutating func apply(_ e: TraceEvent) -> Bool {
         switch e.kind {
@@ -120,8 +170,10 @@ public struct TraceGraph {
             if let host = e.host { attach(m, at: host) }
             if let i = position(of: p) { enterView(m, of: i) }
             return ok
-        case .arrive(_, let m, _):
+        case .arrive(_, let m, let preds):
+            let ok = arrive(m, predecessors: preds, at: e.time, host: e.host)
             if let host = e.host { attach(m, at: host) }
+            return ok
         case .receive(_, let p, let m):
             if let i = position(of: p) { enterView(m, of: i) }
         case .hold(_, let m, _):

@@ -25,7 +25,8 @@ import PsyncTrace
 /// - Ends: a file whose last record is not `end` belongs to a process that did not end on
 ///   purpose (killed, crashed). Right after its last record the merge adds a `crash` record of
 ///   its host, so the checker leaves that host out of convergence exactly as it does a crashed
-///   simulated host. A file cut inside its last frame (`TraceError.truncated`) is a writer that
+///   simulated host. What it sent in its lost trace tail, other hosts' `arrive` records tell
+///   (`TraceGraph` learns such messages from them). A file cut inside its last frame (`TraceError.truncated`) is a writer that
 ///   died mid-frame: every complete record is there, so it is merged like any other (a crash
 ///   unless `end` made it into a complete block) and only noted. Damage that loses records the
 ///   process did write (`.corrupt`, a bad record, a read error) makes the merged stream

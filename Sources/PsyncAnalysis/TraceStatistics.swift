@@ -6,6 +6,10 @@ import PsyncTrace
 /// send to arrive (per receiving host), send to receive and send to stable (per participant),
 /// send to deliver (per filter, per participant), time in the holding queue (per host);
 /// retransmission, resend and drop counts; packets and bytes per delivered message.
+///
+/// Latencies are measured from the message's `send` record. A message known only from `arrive`
+/// records (a killed process's lost trace tail, learned by `TraceGraph`) has none, and is left
+/// out of every latency from send: its first arrival is no stand-in for its send time.
 public struct TraceStatistics {
     public typealias Latencies = Histogram<UInt64>
 

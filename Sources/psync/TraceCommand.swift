@@ -77,7 +77,10 @@ struct TraceCheck: ParsableCommand {
         if checker.violationCount > checker.violations.count { print("... \(checker.violationCount - checker.violations.count) more") }
         switch verdict {
         case .valid:
-            print("valid: \(outcome.records) records, \(checker.graph.messages.count) messages, \(checker.graph.participantCount) participants")
+            let learned = checker.graph.learned.count
+            print("valid: \(outcome.records) records, \(checker.graph.messages.count) messages"
+                  + (learned > 0 ? " (\(learned) known from arrivals only: their senders' traces lost them)" : "")
+                  + ", \(checker.graph.participantCount) participants")
         case .invalid:
             print("invalid: \(checker.violationCount) violations in \(outcome.records) records")
             throw ExitCode(1)
