@@ -1,6 +1,7 @@
 import NIOCore
 import Psync
 import PsyncFilters
+import PsyncSimulator
 import PsyncTrace
 
 /// The state of one node, confined to its event loop: the engine, the local conversations, the
@@ -31,6 +32,10 @@ final class NodeCore {
     /// Scripted workloads run by local participants, by participant index (`NodeWorkload`).
     var workloads: [ParticipantIndex: NodeWorkload] = [:]
     var writesPending = false
+    /// Send records say what the message carries (data, ack, control) when a scripted workload
+    /// runs here, as in the simulator's traces; `framesPayloads` when it runs through filters.
+    var workloadContent = false
+    var framesPayloads = false
     var isShutDown = false
     /// The loop-bound handle closures scheduled on the loop use to reach this core.
     var bound: NIOLoopBound<NodeCore>!
@@ -81,8 +86,16 @@ final class NodeCore {
     // MARK: Effects
 
     /// Carries out the engine's effects; writes go out together at the end (one `sendmmsg`).
+    ///
+    /// Participants are woken (`.opened`, `.messageAvailable`) only after every other effect of
+    /// the batch: what they receive then is traced after the batch's `arrive` records. One packet
+    /// can attach several messages (a held one released by its missing predecessor), and the
+    /// wake-up for the first comes before the `arrive` of the last in the batch; waking at once
+    /// would trace a receive before its message's arrival, which a reader of one host's trace (and
+    /// the checker, when the sender's own trace is lost) must never see.
     func apply(_ effects: [HostEffect]) {
         let time = now
+        var wakeUps: [(ConversationID, ParticipantID, opened: Bool)] = []
         for effect in effects {
             switch effect {
             case .transmit(let packet, let destinations):
@@ -90,16 +103,23 @@ final class NodeCore {
             case .setTimer(let id, let deadline):
                 arm(id, deadline: deadline.nanoseconds)
             case .opened(let cid, let pid):
-                opened(cid, pid)
+                wakeUps.append((cid, pid, true))
             case .messageAvailable(let cid, let pid):
-                if let local = conversations[ConversationKey(cid, pid)] { drain(local) }
+                wakeUps.append((cid, pid, false))
             case .timedOut:
                 break
             case .event(let e):
-                record(TraceEvent.Kind(e), at: time)
+                record(workloadContent ? Workload.traceKind(e, on: host, framed: framesPayloads) : TraceEvent.Kind(e), at: time)
             }
         }
         flushWrites()
+        for (cid, pid, isOpen) in wakeUps {
+            if isOpen {
+                opened(cid, pid)
+            } else if let local = conversations[ConversationKey(cid, pid)] {
+                drain(local)
+            }
+        }
     }
 
     func record(_ kind: @autoclosure () -> TraceEvent.Kind, at time: UInt64? = nil) {

@@ -177,6 +177,8 @@ extension PsyncNode {
             let c = core.value
             let w = NodeWorkload(core: c, workload: workload, index: index, participants: participants.count, seed: seed)
             c.workloads[index] = w
+            c.workloadContent = true
+            if case .none = filters {} else { c.framesPayloads = true }
             let prepare: NodeCore.Prepare = { local in w.attach(local) }
             let conversation = index == 0
                 ? c.open(participants, as: pid, conversation: cid, filters: filters, prepare: prepare)

@@ -73,5 +73,8 @@ import Testing
         #expect(outcome.notes.contains { $0.contains("h3") || $0.contains("host 3") }, "the merge notes the killed host: \(outcome.notes)")
         #expect(removals.keys.sorted() == [0, 1, 2], "removals: \(removals) (traces in \(dir))")
         #expect(Set(removals.values.compactMap(\.first)).count == 1, "removed at different positions: \(removals)")
+        // The killed process's lost trace tail is learned from the others' arrive records.
+        let (verdict, checker, _) = try check(dir, hosts: 4)
+        #expect(verdict == .valid, "\(checker.violations.prefix(5)) (traces in \(dir))")
     }
 }
