@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import Psync
 import PsyncTrace
+import Synchronization
 
 /// One Psync host in a process, on UDP: the engine on a SwiftNIO event loop, serving one or
 /// more local participants and several conversations (DESIGN.md: a thin shell; the protocol is
@@ -19,6 +20,7 @@ public final class PsyncNode: Sendable {
     let eventLoop: EventLoop
     let group: MultiThreadedEventLoopGroup
     let channel: Channel
+    let ending = ShutdownLatch()
 
     init(host: HostID, localAddress: SocketAddress, core: NIOLoopBound<NodeCore>, group: MultiThreadedEventLoopGroup, channel: Channel) {
         self.host = host
@@ -92,13 +94,19 @@ public final class PsyncNode: Sendable {
     }
 
     /// Ends the run cleanly: message streams end, the trace gets its `end` record and is closed,
-    /// the socket and the loop are released. Calling it again does nothing.
+    /// the socket and the loop are released. A second call waits for the first to finish.
     public func shutdown(reason: String = "done") async throws {
+        guard ending.begin() else { return await ending.wait() }
+        defer { ending.open() }
         let closeTrace = try await eventLoop.submit { [core] in core.value.shutDown(reason: reason) }.get()
         try? await channel.close()
         try await group.shutdownGracefully()
         try closeTrace?()
     }
+
+    /// Returns once `shutdown` has finished (the trace is closed): a process must not exit
+    /// before, or the trace loses its end.
+    public func waitUntilShutDown() async { await ending.wait() }
 }
 
 extension NodeCore {
@@ -133,6 +141,39 @@ extension NodeCore {
         self.trace = nil
         let box = UncheckedSendable(trace)
         return { try box.value.close() }
+    }
+}
+
+/// Opens once, when a shutdown is over; callers wait for it without blocking a thread.
+final class ShutdownLatch: Sendable {
+    private let state = Mutex<(begun: Bool, open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, false, []))
+
+    /// True for the first caller, which must `open` the latch when done.
+    func begin() -> Bool {
+        state.withLock { s in
+            defer { s.begun = true }
+            return !s.begun
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { s in
+            s.open = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { s in
+                if s.open { return true }
+                s.waiters.append(c)
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
     }
 }
 

@@ -162,9 +162,14 @@ struct NodeCommand: AsyncParsableCommand {
                 continuation.finish()
             }
         }
-        for await line in lines { _ = try? await conversation.send(Array(line.utf8)) }
-        // End of input: keep serving until a signal ends the run.
+        let sending = Task {
+            for await line in lines { _ = try? await conversation.send(Array(line.utf8)) }
+        }
+        // After the end of input the node keeps serving (answering its peers' requests) until a
+        // signal shuts it down, which ends the message stream and so the printer.
         await printer.value
+        sending.cancel()
+        await node.waitUntilShutDown()
     }
 }
 

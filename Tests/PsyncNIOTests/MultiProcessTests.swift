@@ -77,4 +77,37 @@ import Testing
         let (verdict, checker, _) = try check(dir, hosts: 4)
         #expect(verdict == .valid, "\(checker.violations.prefix(5)) (traces in \(dir))")
     }
+
+    /// Interactive nodes: lines on the opener's standard input reach the other's output in
+    /// order; SIGTERM and SIGINT end both cleanly: exit 0, and traces that end with an `end`
+    /// record and check clean.
+    @Test func linesOnStandardInputAreDeliveredAndSignalsEndTheRunCleanly() async throws {
+        let dir = temporaryDirectory()
+        let ports = try freePorts(2)
+        let peers = "0=127.0.0.1:\(ports[0]),1=127.0.0.1:\(ports[1])"
+        let receiver = try NodeProcess(host: 1, arguments: ["--peers", peers, "--trace", "\(dir)/h1.jsonl.lz4"], directory: dir)
+        #expect(await receiver.waitUntilListening())
+        let sender = try NodeProcess(host: 0, arguments: ["--peers", peers, "--trace", "\(dir)/h0.jsonl.lz4"], directory: dir, input: true)
+        #expect(await sender.waitUntilListening())
+        let lines = (1...20).map { "line \($0)" }
+        sender.input!.fileHandleForWriting.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        let deadline = Date().addingTimeInterval(20)
+        while receiver.output.split(separator: "\n").count < lines.count && Date() < deadline {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let printed = receiver.output.split(separator: "\n").map { String($0.split(separator: " ", maxSplits: 2)[2]) }
+        #expect(printed == lines, "\(receiver.output)")
+        sender.signal(SIGTERM)
+        receiver.signal(SIGINT)
+        #expect(await sender.wait(seconds: 10) == 0, "\(sender.errors)")
+        #expect(await receiver.wait(seconds: 10) == 0, "\(receiver.errors)")
+        var ends: [String] = []
+        let outcome = try TraceStream.read(["\(dir)/h0.jsonl.lz4", "\(dir)/h1.jsonl.lz4"]) { e in
+            if case .other("end", let fields) = e.kind, let reason = fields.first?.1.string { ends.append(reason) }
+        }
+        #expect(outcome.complete && outcome.notes.isEmpty, "\(outcome.notes)")
+        #expect(ends.sorted() == ["signal SIGINT", "signal SIGTERM"])
+        let (verdict, checker, _) = try check(dir, hosts: 2)
+        #expect(verdict == .valid, "\(checker.violations.prefix(3))")
+    }
 }

@@ -15,7 +15,10 @@ final class NodeProcess {
         return root.appendingPathComponent(".build/debug/psync").path
     }
 
-    init(host: Int, arguments: [String], directory: String, launcher: [String] = []) throws {
+    /// Standard input of the process, when it was started with `input: true`.
+    let input: Pipe?
+
+    init(host: Int, arguments: [String], directory: String, launcher: [String] = [], input: Bool = false) throws {
         self.host = host
         stdoutPath = "\(directory)/out\(host)"
         stderrPath = "\(directory)/err\(host)"
@@ -26,7 +29,8 @@ final class NodeProcess {
         process.arguments = Array(command.dropFirst())
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
-        process.standardInput = FileHandle.nullDevice
+        self.input = input ? Pipe() : nil
+        process.standardInput = self.input ?? FileHandle.nullDevice
         try process.run()
     }
 
@@ -57,6 +61,8 @@ final class NodeProcess {
     }
 
     func killHard() { kill(process.processIdentifier, SIGKILL) }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 }
 
 /// Starts `n` nodes on loopback with the same peer list, highest host first so that the opener
