@@ -23,6 +23,12 @@ public struct NodeConfig: Sendable {
     public var traceFlushNanoseconds: UInt64
     /// The node's command-line settings, recorded in the trace header.
     public var settings: JSONValue
+    /// What the trace header says the run is: its conversation, participants and filter stack
+    /// (the trace tools check that the traces of one run agree). A node serving several
+    /// conversations leaves them empty.
+    public var runConversation: ConversationID?
+    public var runParticipants: [ParticipantID] = []
+    public var runFilters: [String] = []
     /// Socket receive buffer: bursts of a many-participant conversation arrive together.
     public var receiveBufferBytes: Int
     /// Fragment size and buffer bounds of the blast layer.

@@ -76,8 +76,9 @@ final class NodeCore {
             trace = try LZ4TraceWriter(path: path)
             let run = RealRun.startingNow(host: config.host, settings: config.settings)
             trace?.record(TraceEvent(time: run.monotonicAtStartNanoseconds, host: config.host,
-                                     .header(TraceHeader(clock: "monotonic", seed: config.seed, participants: [],
-                                                         conversation: nil, run: run.json))))
+                                     .header(TraceHeader(clock: "monotonic", seed: config.seed, participants: config.runParticipants,
+                                                         conversation: config.runConversation, filters: config.runFilters,
+                                                         run: run.json))))
         }
     }
 

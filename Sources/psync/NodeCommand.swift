@@ -88,10 +88,14 @@ struct NodeCommand: AsyncParsableCommand {
             ("messages", .uint(UInt64(messages))), ("drop", .double(drop)), ("duplicate", .double(duplicate)),
             ("delay", .string(delay.description)), ("recovery", .string(recovery.rawValue)),
         ])
-        return NodeConfig(host: host, listen: endpoint, peers: book, engine: HostConfig(recovery: recovery), seed: seed,
-                          faults: LinkModel(delay: delay, lossProbability: drop, duplicateProbability: duplicate,
-                                            reorderProbability: reorder),
-                          tracePath: trace, settings: settings)
+        var config = NodeConfig(host: host, listen: endpoint, peers: book, engine: HostConfig(recovery: recovery), seed: seed,
+                                faults: LinkModel(delay: delay, lossProbability: drop, duplicateProbability: duplicate,
+                                                  reorderProbability: reorder),
+                                tracePath: trace, settings: settings)
+        config.runConversation = ConversationID(conversation)
+        config.runParticipants = book.hostIDs.map { ParticipantID(host: $0) }
+        config.runFilters = filterNames
+        return config
     }
 
     func run() async throws {

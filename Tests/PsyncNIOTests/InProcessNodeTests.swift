@@ -1,5 +1,6 @@
 import Foundation
 import Psync
+import PsyncFilters
 import PsyncSimulator
 import Testing
 @testable import PsyncNIO
@@ -36,7 +37,11 @@ import Testing
         for n in nodes { try await n.shutdown() }
     }
 
-    @Test func workloadUnderInjectedLossFinishesEverywhere() async throws {
+    /// The stack given by name, or as instances the application builds (the same classes a
+    /// researcher's own filter would be).
+    @Test(arguments: ["by name", "by instance"])
+    func workloadUnderInjectedLossFinishesEverywhere(stack: String) async throws {
+        let filters: FilterChoice = stack == "by name" ? .names(["waves"]) : .make { [WavesFilter(), QuorumFilter(quorum: 2)] }
         let configs = try loopbackConfigs(4, faults: { _ in LinkModel(delay: .constant(nanoseconds: 0), lossProbability: 0.05) })
         var started: [PsyncNode] = []
         for c in configs { started.append(try await PsyncNode.start(c)) }
@@ -47,7 +52,7 @@ import Testing
             for i in (0..<4).reversed() {
                 group.addTask {
                     (i, try await nodes[i].runWorkload(workload, conversation: ConversationID(1), participants: pids, as: pids[i],
-                                                      filters: .names(["waves"]), seed: UInt64(i)))
+                                                      filters: filters, seed: UInt64(i)))
                 }
             }
             var all: [Int: WorkloadOutcome] = [:]
