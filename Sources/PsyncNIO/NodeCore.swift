@@ -14,7 +14,6 @@ final class NodeCore {
     let config: NodeConfig
     let host: Host
     let eventLoop: EventLoop
-    let book: PeerAddressBook
     let addresses: [HostID: SocketAddress]
     let hostsByAddress: [SocketAddress: HostID]
     var channel: Channel?
@@ -63,14 +62,14 @@ final class NodeCore {
         var engine = config.engine
         engine.reportsEvents = config.tracePath != nil
         host = Host(id: config.host, config: engine, seed: config.seed)
-        book = try config.addressBook()
+        let book = try config.addressBook()
         var addresses: [HostID: SocketAddress] = [:]
         for (h, e) in book.endpoints { addresses[h] = try SocketAddress(ipAddress: e.address, port: e.port) }
         self.addresses = addresses
         hostsByAddress = Dictionary(uniqueKeysWithValues: addresses.map { ($1, $0) })
         faults = FaultInjector(link: config.faults, seed: config.seed &* 0x9E37_79B9_7F4A_7C15 &+ 1)
-        // Blast ids start from the clock, so a restarted process does not reuse its old ids.
-        blastSender = BlastSender(config: config.blast, firstBlastID: RealRun.monotonicNanoseconds())
+        // Blast ids start from the wall clock, so a restarted process does not reuse its old ids.
+        blastSender = BlastSender(config: config.blast, firstBlastID: RealRun.startingNow(host: config.host).wallClockAtStartNanoseconds)
         blastReceiver = BlastReceiver(config: config.blast)
         if let path = config.tracePath {
             trace = try LZ4TraceWriter(path: path)

@@ -48,7 +48,6 @@ public struct PeerAddressBook: Sendable, Equatable {
     }
 
     public func endpoint(of host: HostID) -> Endpoint? { endpoints[host] }
-    public func host(at endpoint: Endpoint) -> HostID? { hosts[endpoint] }
     public var hostIDs: [HostID] { endpoints.keys.sorted() }
 
     /// Parses a peer list: entries `HOST=ADDRESS:PORT` separated by commas, spaces or new lines;
