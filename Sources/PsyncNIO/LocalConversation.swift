@@ -39,9 +39,9 @@ final class LocalConversation {
     let stack: FilterStack?
     let continuation: AsyncStream<Delivery>.Continuation
     let handle: Conversation
-    /// Sees each delivery on the loop before the application does (the scripted workload
-    /// replies at once, like the simulator's).
-    var observer: ((Delivery) -> Void)?
+    /// Sees each batch of deliveries on the loop before the application does (the scripted
+    /// workload answers a batch at once, like the simulator's).
+    var observer: (([Delivery]) -> Void)?
     var stackTimer: (deadline: UInt64, task: Scheduled<Void>)?
 
     init(core: NodeCore, cid: ConversationID, pid: ParticipantID, filters: FilterChoice) throws {
@@ -69,21 +69,24 @@ final class LocalConversation {
             stack.drain(now: Instant(nanoseconds: core.now)) { deliver($0) }
             afterStack()
         } else {
+            var received: [FilterMessage] = []
             while let (mid, payload) = try? core.host.receive(cid, as: pid) {
                 let sender = (try? core.host.sender(mid, in: cid)) ?? pid
-                deliver([FilterMessage(id: mid, sender: sender, content: .application(payload))])
+                received.append(FilterMessage(id: mid, sender: sender, content: .application(payload)))
             }
+            deliver(received)
         }
     }
 
     func deliver(_ messages: [FilterMessage]) {
         let time = core.now
-        for m in messages {
-            guard case .application(let payload) = m.content else { continue }
-            let d = Delivery(id: m.id, sender: m.sender, payload: payload, time: time)
-            observer?(d)
-            continuation.yield(d)
+        let batch = messages.compactMap { m -> Delivery? in
+            guard case .application(let payload) = m.content else { return nil }
+            return Delivery(id: m.id, sender: m.sender, payload: payload, time: time)
         }
+        guard !batch.isEmpty else { return }
+        observer?(batch)
+        for d in batch { continuation.yield(d) }
     }
 
     /// Sends through the stack (or straight to Psync); nil if a filter refused or held it.

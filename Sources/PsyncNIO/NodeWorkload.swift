@@ -44,7 +44,7 @@ final class NodeWorkload {
     /// The conversation is being opened: watch what it delivers from the first message on.
     func attach(_ local: LocalConversation) {
         self.local = local
-        local.observer = { [unowned self] d in self.delivered(d) }
+        local.observer = { [unowned self] batch in self.delivered(batch) }
     }
 
     /// The conversation is open: the opener sends at once (it carries the SC), then everyone
@@ -57,6 +57,7 @@ final class NodeWorkload {
 
     func scheduleNextSend() {
         guard dataSent < workload.messagesPerParticipant else { return startSettling() }
+        guard workload.pattern != .ring else { return }
         let delay = workload.nextInterval(&rng)
         sendTask = core.eventLoop.scheduleTask(in: .nanoseconds(Int64(delay))) { [bound = core.bound!, index] in
             guard let w = bound.value.workloads[index], !bound.value.isShutDown else { return }
@@ -79,21 +80,20 @@ final class NodeWorkload {
         if dataSent >= workload.messagesPerParticipant { startSettling() }
     }
 
-    /// The application's answer to received data, as in the simulator: a reply while budget is
-    /// left, an acknowledgement (Figure 8) once it is spent.
-    func delivered(_ d: Delivery) {
-        guard d.sender != local?.pid else { return }
-        deliveries.append(d)
-        guard Workload.isData(d.payload) else { return }
-        let sender = d.id.senderIndex
-        dataSeen[sender] += 1
-        newestData[sender] = d.id
-        let budgetLeft = dataSent < workload.messagesPerParticipant
-        if budgetLeft && rng.nextUnit() < workload.replyProbability {
-            send(.data)
-        } else if !budgetLeft && workload.acknowledges {
-            send(.ack)
+    /// The application's answer to received data, as in the simulator (`Workload.response`): a
+    /// reply or the ring's token while budget is left, an acknowledgement (Figure 8) once spent.
+    func delivered(_ batch: [Delivery]) {
+        let others = batch.filter { $0.sender != local?.pid }
+        deliveries += others
+        let data = others.filter { Workload.isData($0.payload) }
+        guard !data.isEmpty else { return }
+        for d in data {
+            dataSeen[d.id.senderIndex] += 1
+            newestData[d.id.senderIndex] = d.id
         }
+        let budgetLeft = dataSent < workload.messagesPerParticipant
+        let senders = data.map(\.id.senderIndex)
+        if let kind = workload.response(to: senders, at: index, of: participants, budgetLeft: budgetLeft, &rng) { send(kind) }
         if !budgetLeft { startSettling() }
         checkFinished()
     }

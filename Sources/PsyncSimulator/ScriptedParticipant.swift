@@ -50,6 +50,7 @@ extension Simulator {
     }
 
     func afterOpen(_ i: Int) {
+        if config.workload.pattern == .ring && apps[i].dataSent < config.workload.messagesPerParticipant { return }
         if apps[i].dataSent < config.workload.messagesPerParticipant {
             queue.push(.send(i), at: now + nextInterval(i))
         } else {
@@ -73,35 +74,32 @@ extension Simulator {
         let pid = apps[i].pid
         if let stack = apps[i].stack {
             stack.drain(now: Instant(nanoseconds: now)) { delivered in
-                respond(i, receivedData: delivered.contains(where: \.isWorkloadData))
+                respond(i, dataFrom: delivered.filter(\.isWorkloadData).map(\.id.senderIndex))
             }
             afterStack(i)
         } else {
-            var receivedData = false
+            var dataFrom: [ParticipantIndex] = []
             while let (mid, payload) = try! host.receive(cid, as: pid) {
                 record(i, mid)
                 apps[i].received.append(mid)
                 receivedAt[i][mid] = now
                 if Workload.isData(payload) {
-                    receivedData = true
+                    dataFrom.append(mid.senderIndex)
                     dataEnteredView(i, mid)
                 }
             }
-            respond(i, receivedData: receivedData)
+            respond(i, dataFrom: dataFrom)
         }
         _ = try! host.waitForMessage(cid, as: pid, now: Instant(nanoseconds: now))
         apply(host.takeEffects(), host: host.id)
     }
 
-    /// The application's answer to received data: a reply (while it has budget), or an
-    /// acknowledgement (Figure 8) once its budget is spent.
-    func respond(_ i: Int, receivedData: Bool) {
-        guard receivedData else { return }
+    /// The application's answer to received data (`Workload.response`): a reply or the ring's
+    /// token while it has budget, an acknowledgement (Figure 8) once its budget is spent.
+    func respond(_ i: Int, dataFrom senders: [ParticipantIndex]) {
         let budgetLeft = apps[i].dataSent < config.workload.messagesPerParticipant
-        if budgetLeft && apps[i].rng.nextUnit() < config.workload.replyProbability {
-            sendMessage(i, .data)
-        } else if !budgetLeft && config.workload.acknowledges {
-            sendMessage(i, .ack)
+        if let kind = config.workload.response(to: senders, at: i, of: config.participants, budgetLeft: budgetLeft, &apps[i].rng) {
+            sendMessage(i, kind)
         }
     }
 

@@ -20,6 +20,7 @@ extension SimulationConfig {
                     "--settle-attempts", "\(w.settleAttempts)"]
         if host.recovery != HostConfig().recovery { args += ["--recovery", host.recovery.rawValue] }
         if !w.acknowledges { args.append("--no-acks") }
+        if w.pattern == .ring { args.append("--ring") }
         if w.betaFraction > 0 { args += ["--beta", "\(w.betaFraction)"] }
         if !recordsHistory { args.append("--no-check") }
         if !filters.isEmpty { args += ["--filter", filters.joined(separator: ",")] }

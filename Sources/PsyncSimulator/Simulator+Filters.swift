@@ -27,10 +27,14 @@ extension Simulator {
         afterStack(i)
     }
 
-    /// Carries out the host effects a stack operation left, and keeps its timer scheduled.
+    /// Carries out the host effects a stack operation left, keeps its timer scheduled, and lets
+    /// the application answer what the operation delivered (a send or a timer can complete a
+    /// wave: the ring's token may be in it).
     func afterStack(_ i: Int) {
         guard let stack = apps[i].stack else { return }
         apply(stack.takeHostEffects(), host: hosts[i].id)
+        let delivered = stack.takeApplicationDeliveries()
+        if !delivered.isEmpty { respond(i, dataFrom: delivered.filter(\.isWorkloadData).map(\.id.senderIndex)) }
         if let deadline = stack.nextTimerDeadline?.nanoseconds, apps[i].stackTimer != deadline {
             apps[i].stackTimer = deadline
             queue.push(.filterTimer(i, deadline: deadline), at: max(deadline, now))

@@ -33,10 +33,19 @@ public struct Workload: Codable, Sendable, Equatable {
     /// Fraction of data messages marked as non-commutative operations (byte 1 of the payload is
     /// `b`; otherwise `a`), for replicated-object filters (Section 4.3).
     public var betaFraction: Double
+    /// nil: participants send independently, as above. `.ring`: token passing around the
+    /// participants in list order (Section 6's Table 2): participant 0 sends first, and each
+    /// participant sends its next data message when its predecessor's arrives (the interval and
+    /// reply probability are not used). The data messages form one causal chain whatever the
+    /// timing, so every total order of them is the same in every run, simulated or real.
+    public var pattern: Pattern?
+
+    public enum Pattern: String, Codable, Sendable { case ring }
 
     public init(messagesPerParticipant: Int = 10, meanIntervalNanoseconds: UInt64 = 10_000_000,
                 replyProbability: Double = 0, payloadBytes: Int = 32, acknowledges: Bool = true,
-                settleTimeoutNanoseconds: UInt64 = 200_000_000, settleAttempts: Int = 12, betaFraction: Double = 0) {
+                settleTimeoutNanoseconds: UInt64 = 200_000_000, settleAttempts: Int = 12, betaFraction: Double = 0,
+                pattern: Pattern? = nil) {
         self.messagesPerParticipant = messagesPerParticipant
         self.meanIntervalNanoseconds = meanIntervalNanoseconds
         self.replyProbability = replyProbability
@@ -45,6 +54,23 @@ public struct Workload: Codable, Sendable, Equatable {
         self.settleTimeoutNanoseconds = settleTimeoutNanoseconds
         self.settleAttempts = settleAttempts
         self.betaFraction = betaFraction
+        self.pattern = pattern
+    }
+
+    /// What a participant's application does on receiving data from `senders` (positions),
+    /// with `budgetLeft` or not, as the simulator and a real node both run it: send data (a
+    /// reply, or the ring's token), acknowledge (Figure 8, once the budget is spent), or nothing.
+    /// Draws from `rng` only where the independent pattern replies at random.
+    public func response(to senders: [ParticipantIndex], at i: ParticipantIndex, of n: Int, budgetLeft: Bool,
+                         _ rng: inout SplitMix64) -> PayloadKind? {
+        guard !senders.isEmpty else { return nil }
+        if budgetLeft {
+            switch pattern {
+            case .ring: return senders.contains((i + n - 1) % n) ? .data : nil
+            case nil: return rng.nextUnit() < replyProbability ? .data : nil
+            }
+        }
+        return acknowledges ? .ack : nil
     }
 
     /// The first payload byte tells data from acknowledgements; the second is the operation

@@ -46,6 +46,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Workload: probability of replying at once to received data.") var reply = 0.0
     @Option(help: "Workload: payload bytes per message.") var payload = 32
     @Flag(name: .customLong("no-acks"), help: "Workload: do not acknowledge data after the budget is spent.") var noAcks = false
+    @Flag(help: "Workload: pass a token around the hosts in order (each sends when its predecessor's data arrives).") var ring = false
     @Option(name: .customLong("settle-timeout"), help: "Workload: wait before resending data that is not stable.", transform: durationArgument)
     var settleTimeout: UInt64 = 200_000_000
     @Option(help: "After the workload is done, keep answering peers this long before exiting.", transform: durationArgument)
@@ -84,7 +85,7 @@ struct NodeCommand: AsyncParsableCommand {
         }) ?? book.endpoint(of: host) else { throw ValidationError("host \(me) has no endpoint: give --listen or list it in --peers") }
         let settings: JSONValue = .object([
             ("peers", .string(book.hostIDs.map { "\($0.rawValue)=\(book.endpoint(of: $0)!)" }.joined(separator: ","))),
-            ("filters", .array(filterNames.map { .string($0) })), ("workload", .bool(workload)),
+            ("filters", .array(filterNames.map { .string($0) })), ("workload", .bool(workload)), ("ring", .bool(ring)),
             ("messages", .uint(UInt64(messages))), ("drop", .double(drop)), ("duplicate", .double(duplicate)),
             ("delay", .string(delay.description)), ("recovery", .string(recovery.rawValue)),
         ])
@@ -122,7 +123,8 @@ struct NodeCommand: AsyncParsableCommand {
     func runWorkload(_ node: PsyncNode, participants: [ParticipantID], me: ParticipantID, filters: FilterChoice,
                      cid: ConversationID, signals: SignalWatcher) async throws {
         let w = Workload(messagesPerParticipant: messages, meanIntervalNanoseconds: interval, replyProbability: reply,
-                         payloadBytes: payload, acknowledges: !noAcks, settleTimeoutNanoseconds: settleTimeout)
+                         payloadBytes: payload, acknowledges: !noAcks, settleTimeoutNanoseconds: settleTimeout,
+                         pattern: ring ? .ring : nil)
         let deadline = Task {
             try await Task.sleep(nanoseconds: timeout)
             try? await node.shutdown(reason: "timeout")

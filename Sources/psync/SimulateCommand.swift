@@ -36,6 +36,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "A host crash, HOST@TIME (repeatable).", transform: crashArgument) var crash: [Crash] = []
     @Option(help: "Fraction of data messages that are non-commutative operations (for the commutative filter).") var beta = 0.0
     @Flag(name: .customLong("no-acks"), help: "Do not acknowledge data after the budget is spent.") var noAcks = false
+    @Flag(help: "Pass a token around the participants: each sends its next data message when its predecessor's arrives (--interval and --reply unused).") var ring = false
     @Flag(name: .customLong("no-check"), help: "Skip the checkers (they keep every participant's history).") var noCheck = false
     @Option(help: "Write the run's trace here (LZ4 frames of JSON Lines; see Traces/FORMAT.md).") var trace: String?
     @Option(help: "The application's ordering filter stack, bottom first: NAME[,NAME...] (see 'psync filters').") var filter: String?
@@ -66,7 +67,8 @@ struct SimulateCommand: ParsableCommand {
             seed: seed, participants: participants,
             workload: Workload(messagesPerParticipant: messages, meanIntervalNanoseconds: interval,
                                replyProbability: reply, payloadBytes: payload, acknowledges: !noAcks,
-                               settleTimeoutNanoseconds: settleTimeout, settleAttempts: settleAttempts, betaFraction: beta),
+                               settleTimeoutNanoseconds: settleTimeout, settleAttempts: settleAttempts, betaFraction: beta,
+                               pattern: ring ? .ring : nil),
             network: NetworkModel(link: LinkModel(delay: delay, lossProbability: loss, duplicateProbability: duplicate,
                                                   reorderProbability: reorder, reorderDelayMaxNanoseconds: reorderDelay)),
             faults: FaultSchedule(partitions: partition, crashes: crash), host: HostConfig(recovery: recovery),

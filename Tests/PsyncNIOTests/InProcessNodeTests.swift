@@ -85,18 +85,21 @@ import Testing
         }
         #expect(received == payloads)
         let sent = try await a.counters().node
-        // 4 MiB in 8 KiB fragments is 512 datagrams; loss makes more, but nothing like resending whole messages.
-        #expect(sent.datagramsSent < Int(Double(512) * (1 + 3 * loss)) + 64, "\(sent.datagramsSent) datagrams sent")
+        // 4 MiB in 8 KiB fragments is 512 datagrams, and loss makes more. The blast layer resends
+        // only missing fragments (`BlastTests` counts them exactly); here, with the tests of other
+        // suites loading the machine, the engine's own recovery may also resend a whole message to
+        // a slow receiver (40 ms timeout), so the bound only rules out storms.
+        #expect(sent.datagramsSent < Int(2 * 512 * (1 + loss)) + 64, "\(sent.datagramsSent) datagrams sent")
         try await a.shutdown()
         try await b.shutdown()
     }
 
     /// The same workload, seed and filter in the simulator and over UDP: every participant's
     /// application gets the same set of data messages (by payload: participant i's k-th data
-    /// message is the same bytes in both). The total orders are not compared across the two:
-    /// which messages a participant had seen when it sent depends on timing, so the graphs, and
-    /// the waves cut from them, differ between any two runs, simulated or real; within one run
-    /// every participant's order is the same (`MultiProcessTests`).
+    /// message is the same bytes in both). Their total orders are not the same: which messages a
+    /// participant had seen when it sent depends on timing, so the graphs, and the waves cut from
+    /// them, differ between any two runs, simulated or real (within one run every participant's
+    /// order is the same, `MultiProcessTests`). The ring workload below takes timing out.
     @Test func simulatorAndUDPDeliverTheSameSets() async throws {
         let workload = Workload(messagesPerParticipant: 60, meanIntervalNanoseconds: 2_000_000, settleTimeoutNanoseconds: 100_000_000)
         let sim = Simulator(SimulationConfig(seed: 11, participants: 4, workload: workload, filters: ["waves"])).run()
@@ -127,6 +130,42 @@ import Testing
         for i in 0..<4 {
             #expect(simulated[i].count == 180)
             #expect(real[i] == simulated[i], "participant \(i): \(real[i].count) real, \(simulated[i].count) simulated")
+        }
+    }
+
+    /// A token-passing workload: the data messages form one causal chain whatever the timing,
+    /// so waves deliver them in the same order in the simulator and over UDP, under loss.
+    @Test func ringWorkloadGivesTheSameTotalOrderInTheSimulatorAndOverUDP() async throws {
+        let workload = Workload(messagesPerParticipant: 25, settleTimeoutNanoseconds: 100_000_000, pattern: .ring)
+        let sim = Simulator(SimulationConfig(seed: 5, participants: 4, workload: workload,
+                                             network: NetworkModel(link: LinkModel(lossProbability: 0.05)), filters: ["waves"])).run()
+        let simulated: [[[UInt8]]] = (0..<4).map { i in
+            sim.filterDeliveries[0][i].compactMap { d -> [UInt8]? in
+                guard case .application(let p) = d.content, Workload.isData(p), d.message.senderIndex != i else { return nil }
+                return p
+            }
+        }
+        let configs = try loopbackConfigs(4, faults: { _ in LinkModel(delay: .constant(nanoseconds: 0), lossProbability: 0.05) })
+        var started: [PsyncNode] = []
+        for c in configs { started.append(try await PsyncNode.start(c)) }
+        let nodes = started
+        let pids = (0..<4).map { ParticipantID(host: HostID(UInt32($0))) }
+        let real = try await withThrowingTaskGroup(of: (Int, [[UInt8]]).self) { group in
+            for i in (0..<4).reversed() {
+                group.addTask {
+                    let o = try await nodes[i].runWorkload(workload, conversation: ConversationID(1), participants: pids, as: pids[i],
+                                                           filters: .names(["waves"]), seed: 5)
+                    return (i, o.deliveries.map(\.payload).filter(Workload.isData))
+                }
+            }
+            var all = Array(repeating: [[UInt8]](), count: 4)
+            for try await (i, sequence) in group { all[i] = sequence }
+            return all
+        }
+        for n in nodes { try await n.shutdown() }
+        for i in 0..<4 {
+            #expect(simulated[i].count == 75)
+            #expect(real[i] == simulated[i], "participant \(i): the waves orders differ")
         }
     }
 }
