@@ -42,26 +42,10 @@ import Testing
     @Test(arguments: ["by name", "by instance"])
     func workloadUnderInjectedLossFinishesEverywhere(stack: String) async throws {
         let filters: FilterChoice = stack == "by name" ? .names(["waves"]) : .make { [WavesFilter(), QuorumFilter(quorum: 2)] }
-        let configs = try loopbackConfigs(4, faults: { _ in LinkModel(delay: .constant(nanoseconds: 0), lossProbability: 0.05) })
-        var started: [PsyncNode] = []
-        for c in configs { started.append(try await PsyncNode.start(c)) }
-        let nodes = started
-        let pids = (0..<4).map { ParticipantID(host: HostID(UInt32($0))) }
         let workload = Workload(messagesPerParticipant: 100, meanIntervalNanoseconds: 1_000_000, settleTimeoutNanoseconds: 100_000_000)
-        let outcomes = try await withThrowingTaskGroup(of: (Int, WorkloadOutcome).self) { group in
-            for i in (0..<4).reversed() {
-                group.addTask {
-                    (i, try await nodes[i].runWorkload(workload, conversation: ConversationID(1), participants: pids, as: pids[i],
-                                                      filters: filters, seed: UInt64(i)))
-                }
-            }
-            var all: [Int: WorkloadOutcome] = [:]
-            for try await (i, o) in group { all[i] = o }
-            return all
-        }
-        for n in nodes { try await n.shutdown() }
+        let outcomes = try await runOnNodes(4, workload, filters: filters, seed: 0, loss: 0.05)
         for i in 0..<4 {
-            let data = outcomes[i]!.deliveries.filter { Workload.isData($0.payload) }
+            let data = outcomes[i].deliveries.filter { Workload.isData($0.payload) }
             #expect(data.count == 300, "participant \(i) got \(data.count) data messages from the others")
         }
     }
@@ -109,24 +93,8 @@ import Testing
                 return p
             })
         }
-        let configs = try loopbackConfigs(4, faults: { _ in LinkModel(delay: .constant(nanoseconds: 0), lossProbability: 0.02) })
-        var started: [PsyncNode] = []
-        for c in configs { started.append(try await PsyncNode.start(c)) }
-        let nodes = started
-        let pids = (0..<4).map { ParticipantID(host: HostID(UInt32($0))) }
-        let real = try await withThrowingTaskGroup(of: (Int, Set<[UInt8]>).self) { group in
-            for i in (0..<4).reversed() {
-                group.addTask {
-                    let o = try await nodes[i].runWorkload(workload, conversation: ConversationID(1), participants: pids, as: pids[i],
-                                                           filters: .names(["waves"]), seed: 11)
-                    return (i, Set(o.deliveries.map(\.payload).filter(Workload.isData)))
-                }
-            }
-            var all = Array(repeating: Set<[UInt8]>(), count: 4)
-            for try await (i, set) in group { all[i] = set }
-            return all
-        }
-        for n in nodes { try await n.shutdown() }
+        let real = try await runOnNodes(4, workload, filters: .names(["waves"]), seed: 11, loss: 0.02)
+            .map { Set($0.deliveries.map(\.payload).filter(Workload.isData)) }
         for i in 0..<4 {
             #expect(simulated[i].count == 180)
             #expect(real[i] == simulated[i], "participant \(i): \(real[i].count) real, \(simulated[i].count) simulated")
@@ -145,24 +113,8 @@ import Testing
                 return p
             }
         }
-        let configs = try loopbackConfigs(4, faults: { _ in LinkModel(delay: .constant(nanoseconds: 0), lossProbability: 0.05) })
-        var started: [PsyncNode] = []
-        for c in configs { started.append(try await PsyncNode.start(c)) }
-        let nodes = started
-        let pids = (0..<4).map { ParticipantID(host: HostID(UInt32($0))) }
-        let real = try await withThrowingTaskGroup(of: (Int, [[UInt8]]).self) { group in
-            for i in (0..<4).reversed() {
-                group.addTask {
-                    let o = try await nodes[i].runWorkload(workload, conversation: ConversationID(1), participants: pids, as: pids[i],
-                                                           filters: .names(["waves"]), seed: 5)
-                    return (i, o.deliveries.map(\.payload).filter(Workload.isData))
-                }
-            }
-            var all = Array(repeating: [[UInt8]](), count: 4)
-            for try await (i, sequence) in group { all[i] = sequence }
-            return all
-        }
-        for n in nodes { try await n.shutdown() }
+        let real = try await runOnNodes(4, workload, filters: .names(["waves"]), seed: 5, loss: 0.05)
+            .map { $0.deliveries.map(\.payload).filter(Workload.isData) }
         for i in 0..<4 {
             #expect(simulated[i].count == 75)
             #expect(real[i] == simulated[i], "participant \(i): the waves orders differ")

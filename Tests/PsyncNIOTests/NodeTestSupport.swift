@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Psync
 import PsyncSimulator
+import PsyncFilters
 @testable import PsyncNIO
 
 /// Free loopback UDP ports: bound with port 0, read, released (the system does not hand the
@@ -45,4 +46,27 @@ func temporaryDirectory() -> String {
     let path = NSTemporaryDirectory() + "psync-nio-\(UUID().uuidString)"
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
+}
+
+/// Runs `workload` on `n` in-process nodes on loopback (5% or `loss` injected), participant i
+/// on host i, and returns each participant's outcome.
+func runOnNodes(_ n: Int, _ workload: Workload, filters: FilterChoice, seed: UInt64, loss: Double) async throws -> [WorkloadOutcome] {
+    let configs = try loopbackConfigs(n, faults: { _ in LinkModel(delay: .constant(nanoseconds: 0), lossProbability: loss) })
+    var started: [PsyncNode] = []
+    for c in configs { started.append(try await PsyncNode.start(c)) }
+    let nodes = started
+    let pids = (0..<n).map { ParticipantID(host: HostID(UInt32($0))) }
+    let outcomes = try await withThrowingTaskGroup(of: (Int, WorkloadOutcome).self) { group in
+        for i in (0..<n).reversed() {
+            group.addTask {
+                (i, try await nodes[i].runWorkload(workload, conversation: ConversationID(1), participants: pids, as: pids[i],
+                                                  filters: filters, seed: seed + UInt64(i)))
+            }
+        }
+        var all: [Int: WorkloadOutcome] = [:]
+        for try await (i, o) in group { all[i] = o }
+        return (0..<n).map { all[$0]! }
+    }
+    for node in nodes { try await node.shutdown() }
+    return outcomes
 }
