@@ -31,7 +31,9 @@ public final class PsyncNode: Sendable {
         self.channel = channel
     }
 
-    /// Binds the node's socket and starts its engine on an event loop of its own.
+    /// Binds the node's socket and starts its engine on an event loop of its own. The address
+    /// is not shared (no SO_REUSEADDR): a second node on a taken port fails to start rather than
+    /// receive half of the first one's datagrams.
     public static func start(_ config: NodeConfig) async throws -> PsyncNode {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
@@ -43,7 +45,6 @@ public final class PsyncNode: Sendable {
                 return bound
             }.get()
             let channel = try await DatagramBootstrap(group: loop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(config.receiveBufferBytes))
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                 .channelOption(.maxMessagesPerRead, value: 64)

@@ -193,8 +193,13 @@ public final class Simulator {
         if let trace { trace.record(TraceEvent(time: now, host: host, kind())) }
     }
 
-    /// Carries out one host's effects.
+    /// Carries out one host's effects. The participant is woken (`.opened`,
+    /// `.messageAvailable`) after the batch's other effects, as the UDP shell does: one packet
+    /// can attach several messages, and what the participant then receives must be traced after
+    /// their `arrive` records.
     func apply(_ effects: [HostEffect], host: HostID) {
+        var opens: [ConversationID] = []
+        var available = false
         for effect in effects {
             effectObserver?(host, now, effect)
             switch effect {
@@ -205,15 +210,17 @@ public final class Simulator {
                 timerDeadlines[host, default: [:]][id] = deadline.nanoseconds
                 queue.push(.timer(host, id, deadline: deadline.nanoseconds), at: max(deadline.nanoseconds, now))
             case .opened(let cid, _):
-                opened(Int(host.rawValue), cid)
+                opens.append(cid)
             case .messageAvailable:
-                receiveAll(Int(host.rawValue))
+                available = true
             case .event(let e):
                 record(host, Workload.traceKind(e, on: hosts[Int(host.rawValue)], framed: !config.filters.isEmpty))
             case .timedOut:
                 break
             }
         }
+        for cid in opens { opened(Int(host.rawValue), cid) }
+        if available { receiveAll(Int(host.rawValue)) }
     }
 
     func transmit(_ packet: Packet, _ bytes: [UInt8], from: HostID, to: HostID) {

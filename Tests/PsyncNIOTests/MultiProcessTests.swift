@@ -27,9 +27,11 @@ import Testing
             ["--workload", "--messages", "2500", "--interval", "1ms", "--drop", "0.05", "--filter", "waves",
              "--seed", "\(i + 1)", "--linger", "300ms", "--timeout", "100s"]
         }
+        var clean = true
         for n in nodes {
             let status = await n.wait(seconds: 120)
-            #expect(status == 0, "host \(n.host) (exit \(status.map(String.init) ?? "killed after 120 s")): \(n.errors)")
+            clean = clean && status == 0
+            #expect(status == 0, "\(n.report) (traces in \(dir))")
             #expect(n.output.contains("done: 7500 data messages delivered"), "host \(n.host): \(n.output)")
         }
         let (verdict, checker, events) = try check(dir, hosts: 4)
@@ -45,8 +47,9 @@ import Testing
             sequences[host.rawValue, default: []].append(mid)
         }
         #expect(sequences.count == 4)
-        #expect(Set(sequences.values.map { $0 }).count == 1, "the four waves sequences differ")
-        try? FileManager.default.removeItem(atPath: dir)
+        #expect(Set(sequences.values.map { $0 }).count == 1, "the four waves sequences differ (traces in \(dir))")
+        // Failures keep their traces for `psync trace check` and `dot`.
+        if clean && verdict == .valid { try? FileManager.default.removeItem(atPath: dir) }
     }
 
     /// `kill -9` of one process mid-run: the others finish; under `membership` each removes it,
@@ -61,7 +64,7 @@ import Testing
         nodes[3].killHard()
         for n in nodes.prefix(3) {
             let status = await n.wait(seconds: 90)
-            #expect(status == 0, "host \(n.host) (exit \(status.map(String.init) ?? "killed after 90 s")): \(n.errors)")
+            #expect(status == 0, "\(n.report) (traces in \(dir))")
         }
         _ = await nodes[3].wait(seconds: 5)
         var removals: [UInt32: [UInt64]] = [:]

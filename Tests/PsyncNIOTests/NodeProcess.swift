@@ -46,7 +46,14 @@ final class NodeProcess {
             process.waitUntilExit()
             return nil
         }
-        return process.terminationStatus
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    }
+
+    /// How the process ended and the end of what it printed on stderr, for failure messages.
+    var report: String {
+        let how = process.isRunning ? "running" : process.terminationReason == .uncaughtSignal
+            ? "killed by signal \(process.terminationStatus)" : "exit \(process.terminationStatus)"
+        return "host \(host) (\(how)): \(errors.suffix(2000))"
     }
 
     /// Waits until the node says it listens (its socket is bound).

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIOCore
 import NIOPosix
 import Psync
@@ -6,9 +7,23 @@ import PsyncSimulator
 import PsyncFilters
 @testable import PsyncNIO
 
-/// Free loopback UDP ports: bound with port 0, read, released (the system does not hand the
-/// same port out again at once).
+/// Ports this test process has handed out: tests run concurrently, and a port released by one
+/// `freePorts` call must not be handed to another before its node binds it.
+private let handedOut = Mutex<Set<Int>>([])
+
+/// Free loopback UDP ports, never the same twice in one test process: bound with port 0, read,
+/// released.
 func freePorts(_ count: Int) throws -> [Int] {
+    var ports: [Int] = []
+    while ports.count < count {
+        for port in try boundPorts(count - ports.count) where handedOut.withLock({ $0.insert(port).inserted }) {
+            ports.append(port)
+        }
+    }
+    return ports
+}
+
+private func boundPorts(_ count: Int) throws -> [Int] {
     var sockets: [Int32] = []
     defer { for s in sockets { close(s) } }
     return try (0..<count).map { _ in
