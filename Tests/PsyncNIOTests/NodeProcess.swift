@@ -56,15 +56,14 @@ final class NodeProcess {
         return "host \(host) (\(how)): \(errors.suffix(2000))"
     }
 
-    /// Waits until the node says it listens (its socket is bound).
-    func waitUntilListening(seconds: Double = 30) async -> Bool {
+    /// Waits until the node says it listens (its socket is bound). The output is read once more
+    /// after the deadline: CPU-bound tests of other suites can hold the test's threads past it.
+    func waitUntilListening(seconds: Double = 60) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if errors.contains("listening on") { return true }
-            if !process.isRunning { return false }
+        while Date() < deadline && process.isRunning && !errors.contains("listening on") {
             try? await Task.sleep(nanoseconds: 10_000_000)
         }
-        return false
+        return errors.contains("listening on")
     }
 
     func killHard() { kill(process.processIdentifier, SIGKILL) }
