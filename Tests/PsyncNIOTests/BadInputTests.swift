@@ -12,8 +12,8 @@ import Testing
 /// dropped and traced; nothing crashes; the conversation goes on.
 @Suite struct BadInputTests {
     /// A raw UDP socket of the test's own, to send arbitrary bytes from a chosen address.
-    func rawSocket(port: Int) throws -> Channel {
-        try DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port).wait()
+    func rawSocket(port: Int) async throws -> Channel {
+        try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port).get()
     }
 
     @Test func garbageIsDroppedAndTracedAndTheConversationGoesOn() async throws {
@@ -28,7 +28,7 @@ import Testing
                        tracePath: "\(dir)/h\(i).jsonl.lz4")
         }
         let a = try await PsyncNode.start(configs[0]), b = try await PsyncNode.start(configs[1])
-        let listed = try rawSocket(port: ports[2]), intruder = try rawSocket(port: ports[3])
+        let listed = try await rawSocket(port: ports[2]), intruder = try await rawSocket(port: ports[3])
         let pids = [ParticipantID(host: HostID(0)), ParticipantID(host: HostID(1))]
         let cid = ConversationID(5)
         let opener = try await a.open(pids, as: pids[0], conversation: cid)
