@@ -34,6 +34,15 @@ import Testing
         #expect(stable)
         let leaves = try await opener.leaves()
         #expect(!leaves.isEmpty && !leaves.contains(.root))
+        // Every host's image holds the three messages (the root and both acknowledgements).
+        for n in nodes {
+            var count = 0
+            for _ in 0..<200 where count < 3 {
+                count = try await n.withHost { $0.image(cid)?.count ?? 0 }
+                if count < 3 { try await Task.sleep(nanoseconds: 5_000_000) }
+            }
+            #expect(count == 3, "\(n.host) holds \(count) messages")
+        }
         for n in nodes { try await n.shutdown() }
     }
 
