@@ -44,6 +44,8 @@ let package = Package(
             dependencies: [
                 "Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncNIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "PsyncTests", dependencies: ["Psync", "PsyncSimulator"]),

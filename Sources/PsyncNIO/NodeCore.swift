@@ -30,6 +30,8 @@ final class NodeCore {
     var openWaiters: [ParticipantID: OpenWaiter] = [:]
     /// Scripted workloads run by local participants, by participant index (`NodeWorkload`).
     var workloads: [ParticipantIndex: NodeWorkload] = [:]
+    /// Round-trip measurements in progress (`RoundTrips`), by conversation.
+    var roundTrips: [ConversationID: RoundTrips] = [:]
     var writesPending = false
     /// Send records say what the message carries (data, ack, control) when a scripted workload
     /// runs here, as in the simulator's traces; `framesPayloads` when it runs through filters.

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+/// `psync bench rtt` end to end with tiny counts: every transport completes, the table has its
+/// shape, and no server process is left behind.
+@Suite(.serialized) struct BenchCommandTests {
+    func servers() -> Int {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["pgrep", "-f", "psync bench rtt-serve"]
+        let out = Pipe()
+        p.standardOutput = out
+        try? p.run()
+        p.waitUntilExit()
+        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").count
+    }
+
+    @Test func roundTripBenchmarkRunsEveryTransport() async throws {
+        let before = servers()
+        let dir = temporaryDirectory()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: NodeProcess.binary)
+        p.arguments = ["bench", "rtt", "--count", "40", "--rounds", "2", "--warmup", "4", "--csv", "\(dir)/rtt.csv"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text.hasPrefix("machine: "))
+        for transport in ["UDP", "RPC", "Psync", "TCP"] {
+            #expect(text.contains("| \(transport) | 40 |"), "\(transport) row missing: \(text)")
+        }
+        let csv = try String(contentsOfFile: "\(dir)/rtt.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.first == "transport,round,nanoseconds" && csv.count == 1 + 4 * 40)
+        try await Task.sleep(nanoseconds: 200_000_000)
+        #expect(servers() == before, "a server process was left behind")
+    }
+}
