@@ -4,10 +4,10 @@ import Testing
 /// `psync bench rtt` end to end with tiny counts: every transport completes, the table has its
 /// shape, and no server process is left behind.
 @Suite(.serialized) struct BenchCommandTests {
-    func servers() -> Int {
+    func servers(_ pattern: String = "psync bench rtt-serve") -> Int {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["pgrep", "-f", "psync bench rtt-serve"]
+        p.arguments = ["pgrep", "-f", pattern]
         let out = Pipe()
         p.standardOutput = out
         try? p.run()
@@ -35,5 +35,26 @@ import Testing
         #expect(csv.first == "transport,round,nanoseconds" && csv.count == 1 + 4 * 40)
         try await Task.sleep(nanoseconds: 200_000_000)
         #expect(servers() == before, "a server process was left behind")
+    }
+
+    /// `psync bench token` with tiny counts: both transports complete for rings of 2 and 3, and no
+    /// peer process is left behind.
+    @Test func tokenBenchmarkRunsBothTransports() async throws {
+        let before = servers("psync bench token-peer")
+        let dir = temporaryDirectory()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: NodeProcess.binary)
+        p.arguments = ["bench", "token", "--hosts", "2,3", "--laps", "20", "--rounds", "2", "--warmup", "2", "--csv", "\(dir)/token.csv"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text.contains("| 2 | ") && text.contains("| 3 | "), "\(text)")
+        let csv = try String(contentsOfFile: "\(dir)/token.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 1 + 2 * 2 * 20, "\(csv.count) lines")
+        try await Task.sleep(nanoseconds: 200_000_000)
+        #expect(servers("psync bench token-peer") == before, "a peer process was left behind")
     }
 }
