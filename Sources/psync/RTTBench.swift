@@ -20,9 +20,17 @@ struct RTTBench: AsyncParsableCommand {
     @Option(help: "Warm-up round trips per transport.") var warmup = 1_000
     @Option(help: "Write the round trips here as CSV (transport,round,nanoseconds).") var csv: String?
     @Flag(help: "Pin this process to CPU 0 and the servers to CPU 1 (taskset), every transport alike.") var pin = false
+    @Option(help: "Transports to measure (comma-separated: UDP, RPC, Psync, TCP), e.g. to profile one.") var transports = "UDP,RPC,Psync,TCP"
 
     func validate() throws {
         guard count >= rounds, rounds >= 1, warmup >= 0 else { throw ValidationError("need --count >= --rounds >= 1") }
+        guard !selected.isEmpty, selected.count == transports.split(separator: ",").count else {
+            throw ValidationError("--transports takes UDP, RPC, Psync, TCP")
+        }
+    }
+
+    var selected: [RTTClients.Transport] {
+        transports.split(separator: ",").compactMap { name in RTTClients.Transport.allCases.first { $0.rawValue.lowercased() == name.lowercased() } }
     }
 
     func run() async throws {
@@ -31,7 +39,7 @@ struct RTTBench: AsyncParsableCommand {
         let server = try startServer(ports: ports)
         defer { server.terminate() }
         let clients = try await RTTClients.connect(ports: ports)
-        let transports = RTTClients.Transport.allCases
+        let transports = selected
         for t in transports { _ = try await clients.measure(t, warmup) }
         var samples: [RTTClients.Transport: [UInt64]] = [:]
         var rows: [String] = ["transport,round,nanoseconds"]
