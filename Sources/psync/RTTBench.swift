@@ -21,6 +21,8 @@ struct RTTBench: AsyncParsableCommand {
     @Option(help: "Write the round trips here as CSV (transport,round,nanoseconds).") var csv: String?
     @Flag(help: "Pin this process to CPU 0 and the servers to CPU 1 (taskset), every transport alike.") var pin = false
     @Option(help: "Transports to measure (comma-separated: UDP, RPC, Psync, TCP), e.g. to profile one.") var transports = "UDP,RPC,Psync,TCP"
+    @Option(name: .customLong("c-floor"), help: "The C ping-pong (Tools/c/pingpong.c, built with cc): also measure plain C UDP and TCP, the floor of this machine.")
+    var cFloor: String?
 
     func validate() throws {
         guard count >= rounds, rounds >= 1, warmup >= 0 else { throw ValidationError("need --count >= --rounds >= 1") }
@@ -37,24 +39,37 @@ struct RTTBench: AsyncParsableCommand {
         if pin { try pinSelf(to: 0) }
         let ports = try (0..<5).map { _ in try freeUDPPort() }
         let server = try startServer(ports: ports)
-        defer { server.terminate() }
+        defer {
+            // The server ends when its standard input closes (a signal may be ignored: dispositions
+            // set to "ignore" are inherited).
+            if let input = server.standardInput as? Pipe { try? input.fileHandleForWriting.close() }
+            server.waitUntilExit()
+        }
         let clients = try await RTTClients.connect(ports: ports)
+        let floor = try cFloor.map { try CFloor(binary: $0, pin: pin) }
+        defer { floor?.stop() }
         let transports = selected
         for t in transports { _ = try await clients.measure(t, warmup) }
-        var samples: [RTTClients.Transport: [UInt64]] = [:]
+        for kind in CFloor.kinds { _ = try floor?.measure(kind, warmup) }
+        var samples: [String: [UInt64]] = [:]
         var rows: [String] = ["transport,round,nanoseconds"]
         for round in 0..<rounds {
             let share = count / rounds + (round < count % rounds ? 1 : 0)
             for k in transports.indices {
                 let t = transports[(k + round) % transports.count]
                 let latencies = try await clients.measure(t, share)
-                samples[t, default: []] += latencies
+                samples[t.rawValue, default: []] += latencies
                 if csv != nil { rows += latencies.map { "\(t.rawValue),\(round),\($0)" } }
+            }
+            for kind in CFloor.kinds {
+                guard let latencies = try floor?.measure(kind, share) else { continue }
+                samples[kind, default: []] += latencies
+                if csv != nil { rows += latencies.map { "\(kind),\(round),\($0)" } }
             }
         }
         try await clients.close()
         print(machineDescription(pinned: pin))
-        print(RTTTable(samples: samples).markdown)
+        print(RTTTable(samples: samples, order: transports.map(\.rawValue) + (floor == nil ? [] : CFloor.kinds)).markdown)
         if let csv { try (rows.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8) }
     }
 
@@ -179,9 +194,60 @@ struct RTTClients: Sendable {
     }
 }
 
+/// The C ping-pong servers (children) and clients (one per round): the machine's floor.
+struct CFloor {
+    static let kinds = ["C UDP", "C TCP"]
+    let binary: String
+    let ports: [String: Int]
+    let servers: [Process]
+
+    init(binary: String, pin: Bool) throws {
+        self.binary = binary
+        let ports = Dictionary(uniqueKeysWithValues: try CFloor.kinds.map { ($0, try freeUDPPort()) })
+        self.ports = ports
+        servers = try [("C UDP", "udp-server"), ("C TCP", "tcp-server")].map { kind, mode in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: pin ? "/usr/bin/env" : binary)
+            p.arguments = (pin ? ["taskset", "-c", "1", binary] : []) + [mode, "\(ports[kind]!)"]
+            let ready = Pipe()
+            p.standardOutput = ready
+            try p.run()
+            guard String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("ready") else {
+                throw ValidationError("the C \(mode) did not start (is \(binary) built from Tools/c/pingpong.c?)")
+            }
+            return p
+        }
+    }
+
+    /// `count` round trips with the C client (which inherits this process's CPU pinning).
+    func measure(_ kind: String, _ count: Int) throws -> [UInt64] {
+        guard count > 0 else { return [] }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = [kind == "C UDP" ? "udp-client" : "tcp-client", "\(ports[kind]!)", "\(count)"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let samples = text.split(separator: "\n").compactMap { UInt64($0) }
+        guard p.terminationStatus == 0, samples.count == count else { throw ValidationError("the C \(kind) client failed") }
+        return samples
+    }
+
+    /// SIGKILL, which no inherited disposition ignores, then reaped.
+    func stop() {
+        for p in servers {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+        }
+    }
+}
+
 /// Median, mean, standard deviation and p99 per transport, with ratios to UDP and TCP.
 struct RTTTable {
-    var samples: [RTTClients.Transport: [UInt64]]
+    var samples: [String: [UInt64]]
+    var order: [String]
 
     var markdown: String {
         func stats(_ xs: [UInt64]) -> (median: Double, mean: Double, sd: Double, p99: Double) {
@@ -190,16 +256,15 @@ struct RTTTable {
             let sd = (s.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, s.count - 1))).squareRoot()
             return (s[s.count / 2], mean, sd, s[min(s.count - 1, Int(Double(s.count) * 0.99))])
         }
-        let all = RTTClients.Transport.allCases.filter { samples[$0]?.isEmpty == false }
+        let all = order.filter { samples[$0]?.isEmpty == false }
         let figures = Dictionary(uniqueKeysWithValues: all.map { ($0, stats(samples[$0]!)) })
-        var lines = ["| transport | round trips | median us | mean us | sd us | p99 us | median / UDP | median / TCP |",
-                     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        var lines = ["| transport | round trips | median us | mean us | sd us | p99 us | median / UDP | median / TCP | median / C UDP |",
+                     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for t in all {
             let f = figures[t]!
-            let toUDP = figures[.udp].map { String(format: "%.2f", f.median / $0.median) } ?? "-"
-            let toTCP = figures[.tcp].map { String(format: "%.2f", f.median / $0.median) } ?? "-"
-            lines.append("| \(t.rawValue) | \(samples[t]!.count) | " + [f.median, f.mean, f.sd, f.p99].map { String(format: "%.1f", $0) }
-                .joined(separator: " | ") + " | \(toUDP) | \(toTCP) |")
+            let ratios = ["UDP", "TCP", "C UDP"].map { base in figures[base].map { String(format: "%.2f", f.median / $0.median) } ?? "-" }
+            lines.append("| \(t) | \(samples[t]!.count) | " + [f.median, f.mean, f.sd, f.p99].map { String(format: "%.1f", $0) }
+                .joined(separator: " | ") + " | " + ratios.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
     }

@@ -18,9 +18,19 @@ import Testing
     @Test func roundTripBenchmarkRunsEveryTransport() async throws {
         let before = servers()
         let dir = temporaryDirectory()
+        // The C floor, built as Tools/paper-tables.sh builds it.
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Tools/c/pingpong.c").path
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        cc.arguments = ["cc", "-O2", "-o", "\(dir)/pingpong", source]
+        try cc.run()
+        cc.waitUntilExit()
+        #expect(cc.terminationStatus == 0, "cc could not build Tools/c/pingpong.c")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: NodeProcess.binary)
-        p.arguments = ["bench", "rtt", "--count", "40", "--rounds", "2", "--warmup", "4", "--csv", "\(dir)/rtt.csv"]
+        p.arguments = ["bench", "rtt", "--count", "40", "--rounds", "2", "--warmup", "4", "--csv", "\(dir)/rtt.csv",
+                       "--c-floor", "\(dir)/pingpong"]
         let out = Pipe()
         p.standardOutput = out
         try p.run()
@@ -28,13 +38,14 @@ import Testing
         p.waitUntilExit()
         #expect(p.terminationStatus == 0, "\(text)")
         #expect(text.hasPrefix("machine: "))
-        for transport in ["UDP", "RPC", "Psync", "TCP"] {
+        for transport in ["UDP", "RPC", "Psync", "TCP", "C UDP", "C TCP"] {
             #expect(text.contains("| \(transport) | 40 |"), "\(transport) row missing: \(text)")
         }
         let csv = try String(contentsOfFile: "\(dir)/rtt.csv", encoding: .utf8).split(separator: "\n")
-        #expect(csv.first == "transport,round,nanoseconds" && csv.count == 1 + 4 * 40)
+        #expect(csv.first == "transport,round,nanoseconds" && csv.count == 1 + 6 * 40)
         try await Task.sleep(nanoseconds: 200_000_000)
         #expect(servers() == before, "a server process was left behind")
+        #expect(servers("pingpong udp-server|pingpong tcp-server") == 0, "a C server was left behind")
     }
 
     /// `psync bench token` with tiny counts: both transports complete for rings of 2 and 3, and no
