@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Psync
 import PsyncNIO
+import PsyncSimulator
 
 /// `psync bench token`: Table 2 of Section 6, today. A token circulates through N processes;
 /// each pass is a 1-byte message to the next host: over Psync, one conversation among all N,
@@ -20,18 +21,23 @@ struct TokenBench: AsyncParsableCommand {
     @Option(help: "Rounds the laps are split into (transports alternate).") var rounds = 10
     @Option(help: "Warm-up laps per transport.") var warmup = 100
     @Option(help: "Write every lap here as CSV (hosts,transport,round,nanoseconds_per_message).") var csv: String?
+    @Option(help: "Drop this fraction of Psync's outgoing datagrams (seeded, in the shell). Kernel TCP cannot be given the same loss without netem: its column stays loss-free.")
+    var loss = 0.0
 
     func run() async throws {
         let sizes = hosts.split(separator: ",").compactMap { Int($0) }
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 >= 2 }), laps >= rounds, rounds >= 1 else {
             throw ValidationError("--hosts takes ring sizes of at least 2; --laps >= --rounds >= 1")
         }
+        guard (0..<1).contains(loss) else { throw ValidationError("--loss is a probability below 1") }
+        if loss > 0 { print("Psync's datagrams: \(loss) dropped (seeded); TCP: no loss (none can be injected into kernel TCP here)") }
         print(machineDescription(pinned: false))
         var rows = ["hosts,transport,round,nanoseconds_per_message"]
-        var lines = ["| hosts | Psync us/message | TCP us/message | Psync / TCP | paper (1989) |", "| ---: | ---: | ---: | ---: | ---: |"]
+        var lines = ["| hosts | Psync us/message | TCP us/message | Psync / TCP | paper (1989) | Psync mean | TCP mean |",
+                     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         let paper = [2: "0.87", 4: "0.83", 6: "0.79", 8: "0.64"]
         for n in sizes {
-            let ring = try await TokenRing.start(hosts: n)
+            let ring = try await TokenRing.start(hosts: n, loss: loss)
             _ = try await ring.laps(.psync, warmup)
             _ = try await ring.laps(.tcp, warmup)
             var samples: [RTTClients.Transport: [Double]] = [:]
@@ -45,11 +51,13 @@ struct TokenBench: AsyncParsableCommand {
             }
             try await ring.stop()
             let median = { (t: RTTClients.Transport) in samples[t]!.sorted()[samples[t]!.count / 2] / 1000 }
+            let mean = { (t: RTTClients.Transport) in samples[t]!.reduce(0, +) / Double(samples[t]!.count) / 1000 }
             lines.append("| \(n) | \(String(format: "%.1f", median(.psync))) | \(String(format: "%.1f", median(.tcp))) | "
-                         + "\(String(format: "%.2f", median(.psync) / median(.tcp))) | \(paper[n] ?? "-") |")
+                         + "\(String(format: "%.2f", median(.psync) / median(.tcp))) | \(paper[n] ?? "-") | "
+                         + "\(String(format: "%.1f", mean(.psync))) | \(String(format: "%.1f", mean(.tcp))) |")
         }
         print(lines.joined(separator: "\n"))
-        print("(medians over \(laps) laps per transport and ring size; each lap is one pass per host)")
+        print("(delay per message: a lap's time / hosts; medians and means over \(laps) laps per transport and ring size)")
         if let csv { try (rows.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8) }
     }
 }
@@ -62,6 +70,7 @@ struct TokenPeer: AsyncParsableCommand {
     @Option var index: Int
     @Option(name: .customLong("psync-ports")) var psyncPorts: String
     @Option(name: .customLong("tcp-ports")) var tcpPorts: String
+    @Option var loss = 0.0
 
     func run() async throws {
         let udp = psyncPorts.split(separator: ",").compactMap { Int($0) }
@@ -76,7 +85,7 @@ struct TokenPeer: AsyncParsableCommand {
             .bind(host: "127.0.0.1", port: tcp[index]).get()
         let successor = try await connect(loop, port: tcp[(index + 1) % n])
         try await loop.submit { next.value = successor }.get()
-        let node = try await PsyncNode.start(TokenRing.psyncConfig(host: index, ports: udp))
+        let node = try await PsyncNode.start(TokenRing.psyncConfig(host: index, ports: udp, loss: loss))
         print("ready")
         fflush(nil)
         let passing = Task {
@@ -159,13 +168,14 @@ struct TokenRing: Sendable {
     let conversation: Conversation
     let hosts: Int
 
-    static func psyncConfig(host: Int, ports: [Int]) throws -> NodeConfig {
+    static func psyncConfig(host: Int, ports: [Int], loss: Double) throws -> NodeConfig {
         var book = PeerAddressBook()
         for (h, port) in ports.enumerated() { try book.add(HostID(UInt32(h)), at: .init(address: "127.0.0.1", port: port)) }
-        return NodeConfig(host: HostID(UInt32(host)), listen: book.endpoint(of: HostID(UInt32(host)))!, peers: book)
+        return NodeConfig(host: HostID(UInt32(host)), listen: book.endpoint(of: HostID(UInt32(host)))!, peers: book,
+                          seed: UInt64(host + 1), faults: LinkModel(delay: .constant(nanoseconds: 0), lossProbability: loss))
     }
 
-    static func start(hosts n: Int) async throws -> TokenRing {
+    static func start(hosts n: Int, loss: Double) async throws -> TokenRing {
         let udp = try (0..<n).map { _ in try freeUDPPort() }
         let tcp = try (0..<n).map { _ in try freeUDPPort() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -182,7 +192,7 @@ struct TokenRing: Sendable {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: me)
             p.arguments = ["bench", "token-peer", "--index", "\(k)", "--psync-ports", udp.map(String.init).joined(separator: ","),
-                           "--tcp-ports", tcp.map(String.init).joined(separator: ",")]
+                           "--tcp-ports", tcp.map(String.init).joined(separator: ","), "--loss", "\(loss)"]
             let ready = Pipe()
             p.standardOutput = ready
             p.standardInput = Pipe()  // the peer ends when this process ends (its stdin closes)
@@ -196,7 +206,7 @@ struct TokenRing: Sendable {
         }
         let successor = try await connect(loop, port: tcp[1])
         try await loop.submit { next.value = successor }.get()
-        let node = try await PsyncNode.start(psyncConfig(host: 0, ports: udp))
+        let node = try await PsyncNode.start(psyncConfig(host: 0, ports: udp, loss: loss))
         let pids = (0..<n).map { ParticipantID(host: HostID(UInt32($0))) }
         let conversation = try await node.open(pids, as: pids[0], conversation: ConversationID(1))
         return TokenRing(peers: peers, group: group, timer: timer, channels: [server, successor], node: node,

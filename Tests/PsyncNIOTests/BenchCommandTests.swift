@@ -4,15 +4,22 @@ import Testing
 /// `psync bench rtt` end to end with tiny counts: every transport completes, the table has its
 /// shape, and no server process is left behind.
 @Suite(.serialized) struct BenchCommandTests {
+    /// How many running processes match `pattern`.
     func servers(_ pattern: String = "psync bench rtt-serve") -> Int {
+        ((try? run(["pgrep", "-f", pattern], executable: "/usr/bin/env"))?.output ?? "").split(separator: "\n").count
+    }
+
+    /// Runs `executable` (the `psync` binary by default) to its end; its status and output.
+    func run(_ arguments: [String], executable: String = NodeProcess.binary) throws -> (status: Int32, output: String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["pgrep", "-f", pattern]
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
         let out = Pipe()
         p.standardOutput = out
-        try? p.run()
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").count
+        return (p.terminationStatus, text)
     }
 
     @Test func roundTripBenchmarkRunsEveryTransport() async throws {
@@ -21,22 +28,11 @@ import Testing
         // The C floor, built as Tools/paper-tables.sh builds it.
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Tools/c/pingpong.c").path
-        let cc = Process()
-        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        cc.arguments = ["cc", "-O2", "-o", "\(dir)/pingpong", source]
-        try cc.run()
-        cc.waitUntilExit()
-        #expect(cc.terminationStatus == 0, "cc could not build Tools/c/pingpong.c")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: NodeProcess.binary)
-        p.arguments = ["bench", "rtt", "--count", "40", "--rounds", "2", "--warmup", "4", "--csv", "\(dir)/rtt.csv",
-                       "--c-floor", "\(dir)/pingpong"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(try run(["cc", "-O2", "-o", "\(dir)/pingpong", source], executable: "/usr/bin/env").status == 0,
+                "cc could not build Tools/c/pingpong.c")
+        let (status, text) = try run(["bench", "rtt", "--count", "40", "--rounds", "2", "--warmup", "4", "--csv", "\(dir)/rtt.csv",
+                                      "--c-floor", "\(dir)/pingpong"])
+        #expect(status == 0, "\(text)")
         #expect(text.hasPrefix("machine: "))
         for transport in ["UDP", "RPC", "Psync", "TCP", "C UDP", "C TCP"] {
             #expect(text.contains("| \(transport) | 40 |"), "\(transport) row missing: \(text)")
@@ -53,15 +49,9 @@ import Testing
     @Test func tokenBenchmarkRunsBothTransports() async throws {
         let before = servers("psync bench token-peer")
         let dir = temporaryDirectory()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: NodeProcess.binary)
-        p.arguments = ["bench", "token", "--hosts", "2,3", "--laps", "20", "--rounds", "2", "--warmup", "2", "--csv", "\(dir)/token.csv"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(text)")
+        let (status, text) = try run(["bench", "token", "--hosts", "2,3", "--laps", "20", "--rounds", "2", "--warmup", "2",
+                                      "--csv", "\(dir)/token.csv"])
+        #expect(status == 0, "\(text)")
         #expect(text.contains("| 2 | ") && text.contains("| 3 | "), "\(text)")
         let csv = try String(contentsOfFile: "\(dir)/token.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.count == 1 + 2 * 2 * 20, "\(csv.count) lines")
