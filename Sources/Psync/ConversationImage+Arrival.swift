@@ -66,7 +66,7 @@ extension ConversationImage {
         views[slot].ready.push(n)
         if views[slot].state == .open, views[slot].receiveWaiter != nil {
             views[slot].receiveWaiter = nil
-            out.effects.append(.messageAvailable(id, participants[views[slot].participant]))
+            out.wake(.messageAvailable(id, participants[views[slot].participant]))
         }
     }
 }

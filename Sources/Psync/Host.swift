@@ -69,18 +69,19 @@ public final class Host {
     }
 
     /// Effects produced by conversation operations since the last call.
+    /// Participants to wake (`.opened`, `.messageAvailable`) come after the other effects.
     public func takeEffects() -> [HostEffect] {
         var taken: [HostEffect] = []
         swap(&taken, &outbox.effects)
         // One allocation for the next call's effects instead of a series of regrowths.
         outbox.effects.reserveCapacity(max(8, taken.count))
+        outbox.drain(into: &taken)
         return taken
     }
 
-    /// Appends the effects produced since the last call to `effects`.
+    /// Appends the effects produced since the last call to `effects`, wake-ups last.
     public func drainEffects(into effects: inout [HostEffect]) {
-        effects.append(contentsOf: outbox.effects)
-        outbox.effects.removeAll(keepingCapacity: true)
+        outbox.drain(into: &effects)
     }
 
     func process(_ input: HostInput, now: Instant) {
@@ -195,7 +196,7 @@ public final class Host {
             if openWaiters.removeValue(forKey: pid) != nil {
                 images[i]!.views[slot].state = .open
                 outbox.event(.open(cid, pid, participants: images[i]!.participants, active: false))
-                outbox.effects.append(.opened(cid, pid))
+                outbox.wake(.opened(cid, pid))
             } else {
                 pending[pid, default: []].append(cid)
             }

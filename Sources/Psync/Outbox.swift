@@ -3,6 +3,11 @@
 /// image's operations so that they stay plain value-type code.
 struct Outbox {
     var effects: [HostEffect] = []
+    /// Participants to wake (`.opened`, `.messageAvailable`), handed to the shell after the
+    /// other effects of the same call (`Host.takeEffects`): one packet can attach several
+    /// messages, and a shell that wakes a participant as it reads the wake-up must already have
+    /// seen every `arrive` of the call, or a trace would record a receive before its arrival.
+    var wakeUps: [HostEffect] = []
     var counters = HostCounters()
     let reportsEvents: Bool
 
@@ -20,6 +25,17 @@ struct Outbox {
         guard !hosts.isEmpty else { return }
         counters.packetsSent += hosts.count
         effects.append(.transmit(packet, to: hosts))
+    }
+
+    mutating func wake(_ effect: HostEffect) { wakeUps.append(effect) }
+
+    /// Moves the effects into `out`, wake-ups last.
+    mutating func drain(into out: inout [HostEffect]) {
+        out.append(contentsOf: effects)
+        effects.removeAll(keepingCapacity: true)
+        guard !wakeUps.isEmpty else { return }
+        out.append(contentsOf: wakeUps)
+        wakeUps.removeAll(keepingCapacity: true)
     }
 
     mutating func setTimer(_ id: TimerID, _ deadline: Instant) {

@@ -88,16 +88,10 @@ final class NodeCore {
     // MARK: Effects
 
     /// Carries out the engine's effects; writes go out together at the end (one `sendmmsg`).
-    ///
-    /// Participants are woken (`.opened`, `.messageAvailable`) only after every other effect of
-    /// the batch: what they receive then is traced after the batch's `arrive` records. One packet
-    /// can attach several messages (a held one released by its missing predecessor), and the
-    /// wake-up for the first comes before the `arrive` of the last in the batch; waking at once
-    /// would trace a receive before its message's arrival, which a reader of one host's trace (and
-    /// the checker, when the sender's own trace is lost) must never see.
+    /// The engine lists participants to wake last (`Outbox.wakeUps`), so what they receive is
+    /// traced after the `arrive` records of the same call.
     func apply(_ effects: [HostEffect]) {
         let time = now
-        var wakeUps: [(ConversationID, ParticipantID, opened: Bool)] = []
         for effect in effects {
             switch effect {
             case .transmit(let packet, let destinations):
@@ -105,9 +99,9 @@ final class NodeCore {
             case .setTimer(let id, let deadline):
                 arm(id, deadline: deadline.nanoseconds)
             case .opened(let cid, let pid):
-                wakeUps.append((cid, pid, true))
+                opened(cid, pid)
             case .messageAvailable(let cid, let pid):
-                wakeUps.append((cid, pid, false))
+                if let local = conversations[ConversationKey(cid, pid)] { drain(local) }
             case .timedOut:
                 break
             case .event(let e):
@@ -115,13 +109,6 @@ final class NodeCore {
             }
         }
         flushWrites()
-        for (cid, pid, isOpen) in wakeUps {
-            if isOpen {
-                opened(cid, pid)
-            } else if let local = conversations[ConversationKey(cid, pid)] {
-                drain(local)
-            }
-        }
     }
 
     func record(_ kind: @autoclosure () -> TraceEvent.Kind, at time: UInt64? = nil) {

@@ -193,13 +193,8 @@ public final class Simulator {
         if let trace { trace.record(TraceEvent(time: now, host: host, kind())) }
     }
 
-    /// Carries out one host's effects. The participant is woken (`.opened`,
-    /// `.messageAvailable`) after the batch's other effects, as the UDP shell does: one packet
-    /// can attach several messages, and what the participant then receives must be traced after
-    /// their `arrive` records.
+    /// Carries out one host's effects (the engine lists participants to wake last).
     func apply(_ effects: [HostEffect], host: HostID) {
-        var opens: [ConversationID] = []
-        var available = false
         for effect in effects {
             effectObserver?(host, now, effect)
             switch effect {
@@ -210,17 +205,15 @@ public final class Simulator {
                 timerDeadlines[host, default: [:]][id] = deadline.nanoseconds
                 queue.push(.timer(host, id, deadline: deadline.nanoseconds), at: max(deadline.nanoseconds, now))
             case .opened(let cid, _):
-                opens.append(cid)
+                opened(Int(host.rawValue), cid)
             case .messageAvailable:
-                available = true
+                receiveAll(Int(host.rawValue))
             case .event(let e):
                 record(host, Workload.traceKind(e, on: hosts[Int(host.rawValue)], framed: !config.filters.isEmpty))
             case .timedOut:
                 break
             }
         }
-        for cid in opens { opened(Int(host.rawValue), cid) }
-        if available { receiveAll(Int(host.rawValue)) }
     }
 
     func transmit(_ packet: Packet, _ bytes: [UInt8], from: HostID, to: HostID) {

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import PsyncTrace
 
 /// The transports Table 1 compares Psync with, on the same SwiftNIO runtime: servers that echo,
 /// and clients that run their ping-pong on the event loop (as `PsyncNode.roundTrips` does), so
@@ -79,7 +80,7 @@ final class PingPong<Message>: ChannelInboundHandler {
 
     func send() {
         guard let context else { return }
-        sentAt = DispatchTimeNanoseconds.now
+        sentAt = RealRun.monotonicNanoseconds()
         switch kind {
         case .udp(let server):
             context.writeAndFlush(NIOAny(AddressedEnvelope(remoteAddress: server, data: context.channel.allocator.buffer(bytes: [1]))),
@@ -112,14 +113,9 @@ final class PingPong<Message>: ChannelInboundHandler {
                   reply.data.getInteger(at: reply.data.readerIndex, as: UInt64.self) == rpcID else { return }
             retransmission?.cancel()
         }
-        latencies.append(DispatchTimeNanoseconds.now - sentAt)
+        latencies.append(RealRun.monotonicNanoseconds() - sentAt)
         if latencies.count < count { return send() }
         done?.succeed(latencies)
         done = nil
     }
-}
-
-/// CLOCK_MONOTONIC nanoseconds (NIO's clock).
-enum DispatchTimeNanoseconds {
-    static var now: UInt64 { NIODeadline.now().uptimeNanoseconds }
 }

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Psync
 import PsyncNIO
+import PsyncTrace
 import PsyncSimulator
 
 /// `psync bench token`: Table 2 of Section 6, today. A token circulates through N processes;
@@ -144,13 +145,13 @@ final class LapTimer: ChannelInboundHandler {
     }
 
     func pass() {
-        startedAt = DispatchTimeNanoseconds.now
+        startedAt = RealRun.monotonicNanoseconds()
         guard let channel = next.value else { return }
         channel.writeAndFlush(channel.allocator.buffer(bytes: [1]), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        laps.append(DispatchTimeNanoseconds.now - startedAt)
+        laps.append(RealRun.monotonicNanoseconds() - startedAt)
         remaining -= 1
         if remaining > 0 { return pass() }
         done?.succeed(laps)
