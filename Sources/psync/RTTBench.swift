@@ -37,7 +37,7 @@ struct RTTBench: AsyncParsableCommand {
 
     func run() async throws {
         if pin { try pinSelf(to: 0) }
-        let ports = try (0..<5).map { _ in try freeUDPPort() }
+        let ports = try LoopbackPorts.free(5)
         let server = try startServer(ports: ports)
         defer {
             // The server ends when its standard input closes (a signal may be ignored: dispositions
@@ -203,7 +203,7 @@ struct CFloor {
 
     init(binary: String, pin: Bool) throws {
         self.binary = binary
-        let ports = Dictionary(uniqueKeysWithValues: try CFloor.kinds.map { ($0, try freeUDPPort()) })
+        let ports = Dictionary(uniqueKeysWithValues: zip(CFloor.kinds, try LoopbackPorts.free(CFloor.kinds.count)))
         self.ports = ports
         servers = try [("C UDP", "udp-server"), ("C TCP", "tcp-server")].map { kind, mode in
             let p = Process()
@@ -294,18 +294,4 @@ func pinSelf(to cpu: Int) throws {
     try p.run()
     p.waitUntilExit()
     guard p.terminationStatus == 0 else { throw ValidationError("cannot pin to CPU \(cpu) (taskset failed)") }
-}
-
-/// A UDP port free now (bound with port 0 and released).
-func freeUDPPort() throws -> Int {
-    let s = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    defer { close(s) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, length) } }
-    guard bound == 0 else { throw ValidationError("no free UDP port") }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

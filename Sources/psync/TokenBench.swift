@@ -177,8 +177,8 @@ struct TokenRing: Sendable {
     }
 
     static func start(hosts n: Int, loss: Double) async throws -> TokenRing {
-        let udp = try (0..<n).map { _ in try freeUDPPort() }
-        let tcp = try (0..<n).map { _ in try freeUDPPort() }
+        let udp = try LoopbackPorts.free(n)
+        let tcp = try LoopbackPorts.free(n)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let next = NIOLoopBoundBox<Channel?>.makeEmptyBox(valueType: Channel.self, eventLoop: loop)

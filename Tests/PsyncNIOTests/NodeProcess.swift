@@ -22,8 +22,8 @@ final class NodeProcess {
         self.host = host
         stdoutPath = "\(directory)/out\(host)"
         stderrPath = "\(directory)/err\(host)"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         let command = launcher + [NodeProcess.binary, "node", "--me", "\(host)"] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())

@@ -11,34 +11,15 @@ import PsyncFilters
 /// `freePorts` call must not be handed to another before its node binds it.
 private let handedOut = Mutex<Set<Int>>([])
 
-/// Free loopback UDP ports, never the same twice in one test process: bound with port 0, read,
-/// released.
+/// Free loopback UDP ports (`LoopbackPorts`), never the same twice in one test process.
 func freePorts(_ count: Int) throws -> [Int] {
     var ports: [Int] = []
     while ports.count < count {
-        for port in try boundPorts(count - ports.count) where handedOut.withLock({ $0.insert(port).inserted }) {
+        for port in try LoopbackPorts.free(count - ports.count) where handedOut.withLock({ $0.insert(port).inserted }) {
             ports.append(port)
         }
     }
     return ports
-}
-
-private func boundPorts(_ count: Int) throws -> [Int] {
-    var sockets: [Int32] = []
-    defer { for s in sockets { close(s) } }
-    return try (0..<count).map { _ in
-        let s = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        sockets.append(s)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, length) } }
-        guard bound == 0 else { throw PeerAddressError("bind failed") }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }
 
 /// Configurations of `n` nodes on loopback (hosts 0..<n), each listing the others.
