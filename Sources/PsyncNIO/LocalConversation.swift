@@ -111,8 +111,7 @@ final class LocalConversation {
         guard let deadline = stack.nextTimerDeadline?.nanoseconds, stackTimer?.deadline != deadline else { return }
         stackTimer?.task.cancel()
         let bound = core.bound!, key = ConversationKey(cid, pid)
-        let now = core.now
-        let task = core.eventLoop.scheduleTask(in: .nanoseconds(Int64(deadline > now ? deadline - now : 0))) {
+        let task = core.eventLoop.scheduleTask(in: core.delay(until: deadline)) {
             if let local = bound.value.conversations[key] { local.stackTimerFired() }
         }
         stackTimer = (deadline, task)

@@ -41,7 +41,7 @@ extension NodeCore {
                 write(bytes, to: address)
             } else {
                 let bound = self.bound!
-                eventLoop.scheduleTask(in: .nanoseconds(Int64(delay))) {
+                eventLoop.scheduleTask(in: .nanoseconds(Int64(clamping: delay))) {
                     bound.value.write(bytes, to: address)
                     bound.value.flushWrites()
                 }
@@ -106,7 +106,7 @@ extension NodeCore {
         guard let deadline = blastReceiver.nextDeadline, blastTimer?.deadline != deadline else { return }
         blastTimer?.task.cancel()
         let bound = self.bound!
-        let task = eventLoop.scheduleTask(in: .nanoseconds(Int64(deadline > now ? deadline - now : 0))) {
+        let task = eventLoop.scheduleTask(in: delay(until: deadline)) {
             bound.value.blastTimerFired()
         }
         blastTimer = (deadline, task)

@@ -126,9 +126,15 @@ final class NodeCore {
         }
         timers[id]?.task.cancel()
         let bound = self.bound!
-        let delay = deadline > now ? deadline - now : 0
-        let task = eventLoop.scheduleTask(in: .nanoseconds(Int64(delay))) { bound.value.timerFired(id) }
+        let task = eventLoop.scheduleTask(in: delay(until: deadline)) { bound.value.timerFired(id) }
         timers[id] = ArmedTimer(deadline: deadline, task: task, firesAt: deadline)
+    }
+
+    /// The time from now to `deadline` (zero if it has passed). The clock is read once: read
+    /// twice, it can pass the deadline between the comparison and the subtraction.
+    func delay(until deadline: UInt64) -> TimeAmount {
+        let t = now
+        return .nanoseconds(Int64(deadline > t ? deadline - t : 0))
     }
 
     func timerFired(_ id: TimerID) {
@@ -186,7 +192,7 @@ final class NodeCore {
         openWaiters[pid] = OpenWaiter(promise: promise, filters: filters, prepare: prepare)
         if let timeout = timeoutNanoseconds {
             let bound = self.bound!
-            eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout))) {
+            eventLoop.scheduleTask(in: .nanoseconds(Int64(clamping: timeout))) {
                 bound.value.openWaiters.removeValue(forKey: pid)?.promise.fail(NodeError.timedOut)
             }
         }

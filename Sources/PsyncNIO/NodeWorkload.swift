@@ -59,7 +59,7 @@ final class NodeWorkload {
         guard dataSent < workload.messagesPerParticipant else { return startSettling() }
         guard workload.pattern != .ring else { return }
         let delay = workload.nextInterval(&rng)
-        sendTask = core.eventLoop.scheduleTask(in: .nanoseconds(Int64(delay))) { [bound = core.bound!, index] in
+        sendTask = core.eventLoop.scheduleTask(in: .nanoseconds(Int64(clamping: delay))) { [bound = core.bound!, index] in
             guard let w = bound.value.workloads[index], !bound.value.isShutDown else { return }
             w.send(.data)
             w.scheduleNextSend()
@@ -107,7 +107,7 @@ final class NodeWorkload {
     }
 
     func scheduleSettle() {
-        settleTask = core.eventLoop.scheduleTask(in: .nanoseconds(Int64(workload.settleTimeoutNanoseconds))) {
+        settleTask = core.eventLoop.scheduleTask(in: .nanoseconds(Int64(clamping: workload.settleTimeoutNanoseconds))) {
             [bound = core.bound!, index] in
             guard let w = bound.value.workloads[index], !bound.value.isShutDown else { return }
             w.settle()

@@ -116,7 +116,7 @@ extension NodeCore {
     func startTraceFlushing() {
         guard trace != nil else { return }
         let bound = self.bound!
-        let period = TimeAmount.nanoseconds(Int64(config.traceFlushNanoseconds))
+        let period = TimeAmount.nanoseconds(Int64(clamping: config.traceFlushNanoseconds))
         eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { task in
             let core = bound.value
             guard !core.isShutDown, let trace = core.trace else { return task.cancel() }
