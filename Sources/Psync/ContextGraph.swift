@@ -1,5 +1,5 @@
 /// A host's copy of the context graph G: the nodes of an image I_h and the edges between them
-/// (Sections 2 and 3.1.1).
+/// (Sections 2 and 3.1.1), with the memory management of Section 3.3.
 ///
 /// Representation, chosen for Section 6.2's requirement that send and receive cost O(participants)
 /// independent of the graph's size:
@@ -11,21 +11,42 @@
 ///   sender's messages form a chain, this vector *is* the node's down-closure, so
 ///   `precedes(a, b)` is one comparison and stability needs one comparison per participant.
 ///   The price is 4 bytes per participant per node.
-/// - Predecessors are stored contiguously (known at insertion); successors as linked lists in
-///   one pool (they grow later).
+/// - Predecessors are stored contiguously as message ids (known at insertion; an id outlives
+///   its node's reclamation); successors as linked lists in one pool (they grow later).
+///
+/// Section 3.3's two parts of a node are reclaimed separately:
+/// - The *buffer*: `freePayloads(sender:through:)` empties a sender's payloads once they are
+///   held everywhere (`ConversationImage+Memory.swift`); `payloadsFreed[s]` says how far.
+/// - The *graph entry*: `compact(below:)` drops a prefix of the arrival order (a down-closed
+///   set, so every remaining node's successors remain). Node indices stay absolute: `base` is
+///   the first live node, and each array is addressed relative to it. A reclaimed sender's
+///   newest clock is kept (`compactedClock`), because a view's and the image's newest message
+///   of a quiet sender may be a reclaimed one and stability reads its clock.
 struct ContextGraph {
     typealias NodeIndex = Int32
 
     let participantCount: Int
-    private(set) var mids: [MessageID] = []
-    private var predOffsets: [Int32] = [0]
-    private var predPool: [NodeIndex] = []
-    private var succHead: [Int32] = []
+    /// The first live node: nodes `0..<base` have been reclaimed.
+    private(set) var base: NodeIndex = 0
+    /// Per live node (index `n - base`): id, predecessor range, successor list head, payload.
+    private var mids: [MessageID] = []
+    private var predOffsets: [Int] = [0]
+    private var predBase = 0
+    private var predPool: [MessageID] = []
+    private var succHead: [Int] = []
+    private var edgeBase = 0
     private var edgeTarget: [NodeIndex] = []
-    private var edgeNext: [Int32] = []
+    private var edgeNext: [Int] = []
     private var clockPool: [UInt32] = []
-    private(set) var payloads: [[UInt8]] = []
+    private var payloads: [[UInt8]] = []
+    /// Per sender: node indices of its live messages; `reclaimedOf[s]` of its messages
+    /// (sequences 1...reclaimedOf[s]) have no node any more.
     private var nodeOf: [[NodeIndex]]
+    private(set) var reclaimedOf: [UInt32]
+    /// Per sender: the clock of its newest reclaimed message.
+    private var compactedClock: [[UInt32]]
+    /// Per sender: its messages 1...payloadsFreed[s] have had their buffers freed.
+    private(set) var payloadsFreed: [UInt32]
     /// `leafOf[s]`: whether the newest message of sender `s` in the image is a leaf of the image
     /// (only a sender's newest message can be a leaf: its older ones precede it).
     private var leafOf: [Bool]
@@ -34,41 +55,82 @@ struct ContextGraph {
         self.participantCount = participantCount
         nodeOf = Array(repeating: [], count: participantCount)
         leafOf = Array(repeating: false, count: participantCount)
+        reclaimedOf = Array(repeating: 0, count: participantCount)
+        payloadsFreed = Array(repeating: 0, count: participantCount)
+        compactedClock = Array(repeating: Array(repeating: 0, count: participantCount), count: participantCount)
     }
 
-    var count: Int { mids.count }
+    /// How many messages the image holds, reclaimed ones included (the next node's index).
+    var count: Int { Int(base) + mids.count }
+    /// How many nodes are live (not reclaimed).
+    var liveCount: Int { mids.count }
 
     /// How many of sender `s`'s messages the image holds (they are sequences 1...count).
-    func frontier(_ sender: ParticipantIndex) -> UInt32 { UInt32(nodeOf[sender].count) }
+    func frontier(_ sender: ParticipantIndex) -> UInt32 { reclaimedOf[sender] + UInt32(nodeOf[sender].count) }
 
+    /// Whether the image holds `mid`, reclaimed or not.
     func contains(_ mid: MessageID) -> Bool {
-        mid.senderIndex < participantCount && mid.sequence >= 1 && mid.sequence <= UInt32(nodeOf[mid.senderIndex].count)
+        mid.senderIndex < participantCount && mid.sequence >= 1 && mid.sequence <= frontier(mid.senderIndex)
     }
 
+    /// Whether `mid`'s graph entry has been reclaimed (Section 3.3's `free_node` or Θ).
+    func isReclaimed(_ mid: MessageID) -> Bool {
+        mid.senderIndex < participantCount && mid.sequence >= 1 && mid.sequence <= reclaimedOf[mid.senderIndex]
+    }
+
+    /// Whether `mid`'s buffer has been freed (it is held everywhere, Section 3.3).
+    func isPayloadFreed(_ mid: MessageID) -> Bool {
+        mid.senderIndex < participantCount && mid.sequence >= 1 && mid.sequence <= payloadsFreed[mid.senderIndex]
+    }
+
+    /// The live node of `mid`: nil if the image lacks it or it has been reclaimed.
     func index(of mid: MessageID) -> NodeIndex? {
-        contains(mid) ? nodeOf[mid.senderIndex][Int(mid.sequence) - 1] : nil
+        contains(mid) && !isReclaimed(mid) ? node(mid.senderIndex, mid.sequence) : nil
     }
 
-    /// Index of a message known to be present.
+    /// Index of a live message known to be present.
     func node(_ sender: ParticipantIndex, _ sequence: UInt32) -> NodeIndex {
-        nodeOf[sender][Int(sequence) - 1]
+        nodeOf[sender][Int(sequence - reclaimedOf[sender]) - 1]
     }
+
+    func mid(_ n: NodeIndex) -> MessageID { mids[Int(n - base)] }
+
+    /// The payload of a live node: empty once freed (check `isPayloadFreed` first).
+    func payload(_ n: NodeIndex) -> [UInt8] { payloads[Int(n - base)] }
 
     /// Component `q` of node `n`'s vector clock: how many of q's messages precede or equal n.
     func clock(_ n: NodeIndex, _ q: ParticipantIndex) -> UInt32 {
-        clockPool[Int(n) * participantCount + q]
+        clockPool[Int(n - base) * participantCount + q]
+    }
+
+    /// Component `q` of the clock of sender `s`'s message `sequence`, which may be reclaimed if
+    /// it is s's newest reclaimed message (a view's or the image's newest message of s never
+    /// lies below that: only messages every local view received are reclaimed). Zero for
+    /// `sequence` 0 and for older reclaimed messages: a lower bound, safe for stability.
+    func clock(sender s: ParticipantIndex, _ sequence: UInt32, _ q: ParticipantIndex) -> UInt32 {
+        if sequence > reclaimedOf[s] { return clock(node(s, sequence), q) }
+        return sequence > 0 && sequence == reclaimedOf[s] ? compactedClock[s][q] : 0
+    }
+
+    /// The clock of sender `s`'s message `sequence` as a vector (see `clock(sender:_:_:)`).
+    func clockVector(sender s: ParticipantIndex, _ sequence: UInt32) -> [UInt32] {
+        if sequence > reclaimedOf[s] { return clockVector(node(s, sequence)) }
+        return sequence > 0 && sequence == reclaimedOf[s] ? compactedClock[s] : Array(repeating: 0, count: participantCount)
     }
 
     /// Whether `a` precedes `b` (a path from a to b): O(1).
     func precedes(_ a: MessageID, _ b: NodeIndex) -> Bool {
-        a != mids[Int(b)] && clock(b, a.senderIndex) >= a.sequence
+        a != mid(b) && clock(b, a.senderIndex) >= a.sequence
     }
 
-    func predecessors(_ n: NodeIndex) -> ArraySlice<NodeIndex> {
-        predPool[Int(predOffsets[Int(n)])..<Int(predOffsets[Int(n) + 1])]
+    /// The immediate predecessors of live node `n`, as ids (they may be reclaimed).
+    func predecessors(_ n: NodeIndex) -> ArraySlice<MessageID> {
+        let i = Int(n - base)
+        return predPool[(predOffsets[i] - predBase)..<(predOffsets[i + 1] - predBase)]
     }
 
-    /// Calls `body` for each immediate successor of `n` in the image (O(out-degree)).
+    /// Calls `body` for each immediate successor of live node `n` (O(out-degree)). Successors
+    /// come after `n` in arrival order, so they are live.
     func forEachSuccessor(_ n: NodeIndex, _ body: (NodeIndex) -> Void) {
         var e = firstSuccessorEdge(n)
         while let (s, next) = successorEdge(e) {
@@ -79,16 +141,17 @@ struct ContextGraph {
 
     /// Successor iteration without a closure, for callers that mutate while iterating:
     /// `var e = firstSuccessorEdge(n); while let (s, next) = successorEdge(e) { ...; e = next }`.
-    func firstSuccessorEdge(_ n: NodeIndex) -> Int32 { succHead[Int(n)] }
-    func successorEdge(_ e: Int32) -> (NodeIndex, Int32)? {
-        e >= 0 ? (edgeTarget[Int(e)], edgeNext[Int(e)]) : nil
+    func firstSuccessorEdge(_ n: NodeIndex) -> Int { succHead[Int(n - base)] }
+    func successorEdge(_ e: Int) -> (NodeIndex, Int)? {
+        // Lists run from newer edges to older ones; edges below `edgeBase` led to reclaimed nodes.
+        e >= edgeBase ? (edgeTarget[e - edgeBase], edgeNext[e - edgeBase]) : nil
     }
 
     /// The leaves of the image, at most one per sender (O(participants)).
     var leaves: [MessageID] {
         var out: [MessageID] = []
         for s in 0..<participantCount where leafOf[s] {
-            out.append(MessageID(sender: s, sequence: UInt32(nodeOf[s].count)))
+            out.append(MessageID(sender: s, sequence: frontier(s)))
         }
         return out
     }
@@ -98,6 +161,10 @@ struct ContextGraph {
         case wrongSequence(expected: UInt32)
         case notAnAntichain(MessageID, MessageID)
         case noPredecessors
+        /// A predecessor's graph entry was reclaimed and its clock is no longer known. Only a
+        /// participant that was masked out can send such a message (Section 3.3 reclaims a node
+        /// once every unmasked participant has sent something after it).
+        case reclaimedPredecessor(MessageID)
     }
 
     /// Checks that `mid` with immediate predecessors `preds` (all present) extends the image as a
@@ -110,9 +177,9 @@ struct ContextGraph {
         guard !preds.isEmpty else { return .noPredecessors }
         var ownChain: UInt32 = 0
         for p in preds {
-            let pn = index(of: p)!
-            ownChain = max(ownChain, clock(pn, s))
-            for other in preds where other != p && precedes(other, pn) {
+            if p.sequence < reclaimedOf[p.senderIndex] { return .reclaimedPredecessor(p) }
+            ownChain = max(ownChain, clock(sender: p.senderIndex, p.sequence, s))
+            for other in preds where other != p && other.sequence <= clock(sender: p.senderIndex, p.sequence, other.senderIndex) {
                 return .notAnAntichain(other, p)
             }
         }
@@ -123,23 +190,29 @@ struct ContextGraph {
     /// Attaches a validated message. O(participants x in-degree).
     @discardableResult
     mutating func insert(_ mid: MessageID, predecessors preds: [MessageID], payload: [UInt8]) -> NodeIndex {
-        let n = NodeIndex(mids.count)
-        let base = clockPool.count
+        let n = NodeIndex(count)
+        let start = clockPool.count
         clockPool.append(contentsOf: repeatElement(0, count: participantCount))
         for p in preds {
-            let pn = index(of: p)!
-            predPool.append(pn)
-            let pbase = Int(pn) * participantCount
-            for q in 0..<participantCount where clockPool[pbase + q] > clockPool[base + q] {
-                clockPool[base + q] = clockPool[pbase + q]
+            predPool.append(p)
+            guard let pn = index(of: p) else {
+                let clockP = compactedClock[p.senderIndex]
+                for q in 0..<participantCount where clockP[q] > clockPool[start + q] { clockPool[start + q] = clockP[q] }
+                if p.sequence == frontier(p.senderIndex) { leafOf[p.senderIndex] = false }
+                continue
+            }
+            let slot = Int(pn - base)
+            let pstart = slot * participantCount
+            for q in 0..<participantCount where clockPool[pstart + q] > clockPool[start + q] {
+                clockPool[start + q] = clockPool[pstart + q]
             }
             edgeTarget.append(n)
-            edgeNext.append(succHead[Int(pn)])
-            succHead[Int(pn)] = Int32(edgeTarget.count - 1)
+            edgeNext.append(succHead[slot])
+            succHead[slot] = edgeBase + edgeTarget.count - 1
             if p.sequence == frontier(p.senderIndex) { leafOf[p.senderIndex] = false }
         }
-        clockPool[base + mid.senderIndex] = mid.sequence
-        predOffsets.append(Int32(predPool.count))
+        clockPool[start + mid.senderIndex] = mid.sequence
+        predOffsets.append(predBase + predPool.count)
         succHead.append(-1)
         mids.append(mid)
         payloads.append(payload)
@@ -148,18 +221,62 @@ struct ContextGraph {
         return n
     }
 
-    /// The messages of the image beyond `boundary` and within `limit` (both vectors of per-sender
-    /// sequence numbers, that is, down-closed sets): for each sender s, sequences
-    /// boundary[s]+1 ... min(limit[s], frontier(s)), in arrival (topological) order. This is
-    /// the answer to a retransmission request (Section 3.2.1): the requester's image is
-    /// `boundary`, and `limit` is the down-closure of what it asks for. O(answer x log answer).
+    /// Frees the buffers of sender `s`'s messages up to `sequence` (Section 3.3: "the buffer is
+    /// reclaimed as soon as the corresponding node becomes stable"). O(messages freed).
+    mutating func freePayloads(sender s: ParticipantIndex, through sequence: UInt32) {
+        guard sequence > payloadsFreed[s] else { return }
+        for k in (payloadsFreed[s] + 1)...sequence where k > reclaimedOf[s] {
+            payloads[Int(node(s, k) - base)] = []
+        }
+        payloadsFreed[s] = sequence
+    }
+
+    /// Reclaims the graph entries of nodes `base..<newBase`: a prefix of the arrival order,
+    /// hence down-closed. Amortized O(1) per node: callers compact in chunks.
+    mutating func compact(below newBase: NodeIndex) {
+        guard newBase > base else { return }
+        let dropped = Int(newBase - base)
+        var newestDropped = [Int](repeating: -1, count: participantCount)
+        for i in 0..<dropped { newestDropped[mids[i].senderIndex] = i }
+        for (s, i) in newestDropped.enumerated() where i >= 0 {
+            reclaimedOf[s] = mids[i].sequence
+            payloadsFreed[s] = max(payloadsFreed[s], mids[i].sequence)
+            compactedClock[s] = Array(clockPool[i * participantCount..<(i + 1) * participantCount])
+        }
+        for s in 0..<participantCount {
+            let gone = nodeOf[s].prefix { $0 < newBase }.count
+            if gone > 0 { nodeOf[s].removeFirst(gone) }
+        }
+        let newPredBase = predOffsets[dropped]
+        predPool.removeFirst(newPredBase - predBase)
+        predBase = newPredBase
+        predOffsets.removeFirst(dropped)
+        let goneEdges = edgeTarget.prefix { $0 < newBase }.count
+        edgeTarget.removeFirst(goneEdges)
+        edgeNext.removeFirst(goneEdges)
+        edgeBase += goneEdges
+        mids.removeFirst(dropped)
+        succHead.removeFirst(dropped)
+        payloads.removeFirst(dropped)
+        clockPool.removeFirst(dropped * participantCount)
+        base = newBase
+    }
+
+    /// The live messages of the image beyond `boundary` and within `limit` (both vectors of
+    /// per-sender sequence numbers, that is, down-closed sets) whose buffers have not been freed:
+    /// for each sender s, sequences boundary[s]+1 ... min(limit[s], frontier(s)), in arrival
+    /// (topological) order. This is the answer to a retransmission request (Section 3.2.1): the
+    /// requester's image is `boundary`, and `limit` is the down-closure of what it asks for.
+    /// Freed messages are held by every host (Section 3.3), the requester included, so they are
+    /// never part of an answer. O(answer x log answer).
     func messages(after boundary: [UInt32], through limit: [UInt32]) -> [NodeIndex] {
         var out: [NodeIndex] = []
         for s in 0..<participantCount {
             // The boundary comes from the network and may be anything, UInt32.max included.
+            let low = max(boundary[s], payloadsFreed[s])
             let high = min(limit[s], frontier(s))
-            guard boundary[s] < high else { continue }
-            for k in (boundary[s] + 1)...high { out.append(node(s, k)) }
+            guard low < high else { continue }
+            for k in (low + 1)...high { out.append(node(s, k)) }
         }
         out.sort()
         return out
@@ -167,9 +284,10 @@ struct ContextGraph {
 
     /// Node `n`'s vector clock: its down-closure, one sequence number per sender.
     func clockVector(_ n: NodeIndex) -> [UInt32] {
-        Array(clockPool[Int(n) * participantCount..<(Int(n) + 1) * participantCount])
+        let i = Int(n - base)
+        return Array(clockPool[i * participantCount..<(i + 1) * participantCount])
     }
 
     /// The image's frontier: how many messages of each sender it holds.
-    var frontierVector: [UInt32] { nodeOf.map { UInt32($0.count) } }
+    var frontierVector: [UInt32] { (0..<participantCount).map(frontier) }
 }

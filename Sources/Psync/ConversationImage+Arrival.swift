@@ -15,9 +15,9 @@ extension ConversationImage {
             out.drop(Drop(.contradiction, conversation: id, message: mid, from: from, detail: "predecessor outside the participant list"))
             return false
         }
-        if let n = graph.index(of: mid) {
+        if graph.contains(mid) {
             // Section 3.2.2: a host that already has a resent message answers with its successors.
-            if an.resent { resendSuccessors(of: n, to: from, &out) }
+            if an.resent, let n = graph.index(of: mid) { resendSuccessors(of: n, to: from, &out) }
             out.drop(Drop(.duplicate, conversation: id, message: mid, from: from))
             return false
         }
@@ -29,6 +29,7 @@ extension ConversationImage {
             out.drop(Drop(.masked, conversation: id, message: mid, from: from))
             return false
         }
+        if mustDiscardArrival(mid, from: from, &out) { return false }
         if !an.predecessors.allSatisfy({ graph.contains($0) }) {
             hold(an, missing: HoldingQueue.missing(of: an, in: graph), from: from, now: now, &out)
             return false
@@ -49,6 +50,7 @@ extension ConversationImage {
             let n = graph.insert(an.message, predecessors: an.predecessors, payload: an.payload)
             out.counters.messagesAttached += 1
             out.event(.arrive(id, an.message, predecessors: an.predecessors))
+            noteGrowth(&out)
             for slot in views.indices where isReceivable(n, slot: slot) { makeReceivable(n, slot: slot, &out) }
             attachedRoot = attachedRoot || an.message == .root
             guard holding.count > 0 else { continue }

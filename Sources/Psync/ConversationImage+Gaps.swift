@@ -114,11 +114,12 @@ extension ConversationImage {
         for w in wanted {
             let s = w.senderIndex
             let have = min(w.sequence, graph.frontier(s))
-            guard have > boundary[s] else { continue }
+            // A freed message is held everywhere: the requester asks for it only by mistake.
+            guard have > boundary[s], !graph.isPayloadFreed(MessageID(sender: s, sequence: have)) else { continue }
             let v = graph.clockVector(graph.node(s, have))
             for q in 0..<participantCount where v[q] > limit[q] { limit[q] = v[q] }
         }
-        transmitAnswer(graph.messages(after: boundary, through: limit).filter { !held.contains(graph.mids[Int($0)]) },
+        transmitAnswer(graph.messages(after: boundary, through: limit).filter { !held.contains(graph.mid($0)) },
                        to: from, &out)
     }
 

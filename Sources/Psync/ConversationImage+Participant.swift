@@ -18,13 +18,15 @@ extension ConversationImage {
         }
         out.transmit(dataPacket(n, resent: false), to: otherHosts)
         if out.reportsEvents { reportNewlyStable(slot: slot, after: me, &out) }
+        noteGrowth(&out)
         return mid
     }
 
     /// The earliest outstanding message of the view, if any; the view grows by it. O(participants).
     mutating func receive(slot: Int, _ out: inout Outbox) -> (MessageID, [UInt8])? {
         guard let n = views[slot].ready.pop() else { return nil }
-        let mid = graph.mids[Int(n)]
+        let mid = graph.mid(n)
+        let payload = graph.payload(n)
         views[slot].extend(with: mid, predecessorsOf: n, in: graph)
         var e = graph.firstSuccessorEdge(n)
         while let (s, next) = graph.successorEdge(e) {
@@ -36,7 +38,8 @@ extension ConversationImage {
             out.event(.receive(id, participants[views[slot].participant], mid))
             reportNewlyStable(slot: slot, after: mid.senderIndex, &out)
         }
-        return (mid, graph.payloads[Int(n)])
+        noteGrowth(&out)
+        return (mid, payload)
     }
 
     /// Reports the messages that became stable in the view since the last report. For each
@@ -47,12 +50,11 @@ extension ConversationImage {
     /// O(participants^2) at worst. Run only when events are reported.
     mutating func reportNewlyStable(slot: Int, after changed: ParticipantIndex? = nil, _ out: inout Outbox) {
         let view = views[slot]
-        let newest = changed.map { q in view.seen[q] > 0 ? graph.node(q, view.seen[q]) : -1 } ?? -1
-        for s in 0..<participantCount {
-            if let q = changed, s != q, newest < 0 || graph.clock(newest, s) <= view.stableReported[s] { continue }
+                for s in 0..<participantCount {
+            if let q = changed, s != q, graph.clock(sender: q, view.seen[q], s) <= view.stableReported[s] { continue }
             var frontier = view.seen[s]
             for q in 0..<participantCount where q != s && !view.masked[q] && frontier > view.stableReported[s] {
-                frontier = view.seen[q] == 0 ? 0 : min(frontier, graph.clock(graph.node(q, view.seen[q]), s))
+                frontier = min(frontier, graph.clock(sender: q, view.seen[q], s))
             }
             guard frontier > view.stableReported[s] else { continue }
             let pid = participants[view.participant]
@@ -63,9 +65,10 @@ extension ConversationImage {
         }
     }
 
-    /// Section 3.2.2: an exact duplicate flagged as resent, unless the message is stable.
+    /// Section 3.2.2: an exact duplicate flagged as resent, unless the message is stable (or
+    /// collected and freed: every host holds it then).
     func resend(_ mid: MessageID, slot: Int, _ out: inout Outbox) -> Bool {
-        if isStable(mid, slot: slot) { return false }
+        if isStable(mid, slot: slot) || graph.isPayloadFreed(mid) { return false }
         out.counters.resends += 1
         out.event(.resent(id, mid))
         out.transmit(dataPacket(graph.index(of: mid)!, resent: true), to: otherHosts)

@@ -65,10 +65,9 @@ extension ConversationImage {
             guard leaf.senderIndex < participantCount else {
                 return out.drop(Drop(.contradiction, conversation: id, from: from, detail: "leaf \(leaf) outside the participant list"))
             }
-            if let n = graph.index(of: leaf) {
-                for q in 0..<participantCount { boundary[q] = max(boundary[q], graph.clock(n, q)) }
-            } else {
-                boundary[leaf.senderIndex] = max(boundary[leaf.senderIndex], leaf.sequence)
+            boundary[leaf.senderIndex] = max(boundary[leaf.senderIndex], leaf.sequence)
+            if graph.contains(leaf) {
+                for q in 0..<participantCount { boundary[q] = max(boundary[q], graph.clock(sender: leaf.senderIndex, leaf.sequence, q)) }
             }
         }
         let target = rr.message.flatMap { graph.index(of: $0) }
@@ -93,7 +92,7 @@ extension ConversationImage {
         var successors: [ContextGraph.NodeIndex] = []
         graph.forEachSuccessor(n) { successors.append($0) }
         successors.sort()
-        out.event(.resentSuccessors(id, of: graph.mids[Int(n)], successors: successors.map { graph.mids[Int($0)] }, to: host))
+        out.event(.resentSuccessors(id, of: graph.mid(n), successors: successors.map(graph.mid), to: host))
         out.counters.retransmittedMessages += successors.count
         for s in successors { out.transmit(dataPacket(s, resent: false), to: [host]) }
     }

@@ -40,7 +40,7 @@ extension ConversationImage {
     func peerHolds(_ k: Int, sender s: ParticipantIndex, through sequence: UInt32) -> Bool {
         if peers.stated[k][s] >= sequence { return true }
         return peers.participantsOn[k].contains { p in
-            graph.frontier(p) > 0 && graph.clock(graph.node(p, graph.frontier(p)), s) >= sequence
+            graph.clock(sender: p, graph.frontier(p), s) >= sequence
         }
     }
 
@@ -65,8 +65,10 @@ extension ConversationImage {
             peers.armed = quietUntil
             return out.setTimer(.digest(id), quietUntil)
         }
+        // A pending image stays silent: it stores only its root (Section 3.3).
+        guard !isPendingOnly else { return }
         let frontier = graph.frontierVector
-        let targets = otherHosts.indices.filter { !isMaskedPeer($0) && !peerCovers($0, frontier) }
+        let targets = otherHosts.indices.filter { !isMaskedPeer($0) && (peers.pulling || !peerCovers($0, frontier)) }
         let silent = targets.filter { peers.silentRounds[$0] == config.digestAttempts }
         if !silent.isEmpty {
             out.event(.digestsStopped(id, unanswered: silent.map { otherHosts[$0] }))
@@ -102,14 +104,17 @@ extension ConversationImage {
         for m in fr.frontier { boundary[m.senderIndex] = max(boundary[m.senderIndex], m.sequence) }
         peers.learn(boundary, slot: k)
         peers.heardFrom(k)
+        peers.pulling = false
         let held = Set(fr.held)
         guard fr.isDigest else { return answerGapRequest(fr.wanted, boundary: boundary, held: held, from: from, &out) }
-        transmitAnswer(graph.messages(after: boundary, through: graph.frontierVector).filter { !held.contains(graph.mids[Int($0)]) },
+        transmitAnswer(graph.messages(after: boundary, through: graph.frontierVector).filter { !held.contains(graph.mid($0)) },
                        to: from, &out)
         let lacking = (0..<participantCount).compactMap { s in
             boundary[s] > graph.frontier(s) ? MessageID(sender: s, sequence: boundary[s]) : nil
         }
-        if !lacking.isEmpty {
+        if isPendingOnly {
+            // Section 3.3: a pending conversation stores one message; it asks when it opens.
+        } else if !lacking.isEmpty {
             let ask = FrontierRequest(conversation: id, frontier: frontierMessages, wanted: lacking, held: heldForRequests)
             out.counters.retransmitRequestsSent += 1
             out.event(.frontierRequested(ask, to: [from], reason: .askBack))

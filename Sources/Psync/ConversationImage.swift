@@ -21,12 +21,16 @@ struct ConversationImage {
     /// Recovery state of `RecoveryPolicy.gaps`: open gaps, and what the peers are known to hold.
     var gaps = GapTracker()
     var peers: PeerKnowledge
+    /// Section 3.3: what is reclaimable, reclaimed and blocked.
+    var memory: MemoryState
+    /// Where collected messages go before their buffers are freed (the host's, Section 5).
+    let storage: (any StableStorage)?
     /// Jitter for request and digest timers, split from the host's seeded generator (the engine
     /// draws no unseeded number: one seed reproduces a run).
     var rng: SplitMix64
 
     init(id: ConversationID, participants: [ParticipantID], localHost: HostID, openedBy opener: ParticipantID?,
-         config: HostConfig, rng: SplitMix64) {
+         config: HostConfig, rng: SplitMix64, storage: (any StableStorage)? = nil) {
         self.id = id
         self.participants = participants
         self.config = config
@@ -34,6 +38,8 @@ struct ConversationImage {
         otherHosts = participantHosts.filter { $0 != localHost }
         graph = ContextGraph(participantCount: participants.count)
         peers = PeerKnowledge(participants: participants, otherHosts: otherHosts)
+        memory = MemoryState(participantCount: participants.count)
+        self.storage = storage
         self.rng = rng
         views = participants.indices.filter { participants[$0].host == localHost }.map {
             View(participant: $0, participantCount: participants.count,
@@ -76,8 +82,8 @@ struct ConversationImage {
     @inline(__always)
     func isReceivable(_ n: ContextGraph.NodeIndex, slot: Int) -> Bool {
         let view = views[slot]
-        guard !view.contains(graph.mids[Int(n)]) else { return false }
-        for p in graph.predecessors(n) where !view.contains(graph.mids[Int(p)]) { return false }
+        guard !view.contains(graph.mid(n)) else { return false }
+        for p in graph.predecessors(n) where !view.contains(p) { return false }
         return true
     }
 
@@ -91,7 +97,7 @@ struct ConversationImage {
         let s = mid.senderIndex
         for q in 0..<participantCount where q != s && !view.masked[q] {
             let newest = view.seen[q]
-            guard newest > 0, graph.clock(graph.node(q, newest), s) >= mid.sequence else { return false }
+            guard graph.clock(sender: q, newest, s) >= mid.sequence else { return false }
         }
         return true
     }
@@ -103,7 +109,7 @@ struct ConversationImage {
         guard view.contains(mid) else { return [] }
         let s = mid.senderIndex
         return (0..<participantCount).filter { q in
-            q != s && view.seen[q] > 0 && graph.clock(graph.node(q, view.seen[q]), s) >= mid.sequence
+            q != s && graph.clock(sender: q, view.seen[q], s) >= mid.sequence
         }
     }
 
@@ -115,15 +121,15 @@ struct ConversationImage {
 
     /// The data packet that carries the message at node `n`: an SC for the root, else an AN.
     func dataPacket(_ n: ContextGraph.NodeIndex, resent: Bool, answerCut: Bool = false) -> Packet {
-        let mid = graph.mids[Int(n)]
-        let payload = graph.payloads[Int(n)]
+        let mid = graph.mid(n)
+        let payload = graph.payload(n)
         if mid == .root {
             return .startConversation(StartConversation(
                 conversation: id, participants: participants, payload: payload, resent: resent, answerCut: answerCut))
         }
         return .addNode(AddNode(
             conversation: id, message: mid, sender: participants[mid.senderIndex],
-            predecessors: graph.predecessors(n).map { graph.mids[Int($0)] }, payload: payload, resent: resent,
+            predecessors: Array(graph.predecessors(n)), payload: payload, resent: resent,
             answerCut: answerCut))
     }
 
@@ -141,7 +147,7 @@ struct ConversationImage {
         guard !answer.isEmpty else { return }
         let nodes = answer.prefix(config.retransmitBatchLimit)
         let cut = answer.count > nodes.count
-        out.event(.retransmitAnswered(id, requester: host, messages: nodes.map { graph.mids[Int($0)] }, cut: cut))
+        out.event(.retransmitAnswered(id, requester: host, messages: nodes.map(graph.mid), cut: cut))
         out.counters.retransmittedMessages += nodes.count
         for n in nodes { out.transmit(dataPacket(n, resent: false, answerCut: cut && n == nodes.last), to: [host]) }
     }

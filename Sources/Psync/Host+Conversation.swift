@@ -22,7 +22,7 @@ extension Host {
         guard slot(of: cid) == nil, !closed.contains(cid) else { throw .conversationExists(cid) }
         let ordered = [opener] + participants.filter { $0 != opener }
         _ = addImage(ConversationImage(id: cid, participants: ordered, localHost: id, openedBy: opener, config: config,
-                                       rng: rng.split()))
+                                       rng: rng.split(), storage: storage))
         foreign.remove(cid)
         outbox.event(.open(cid, opener, participants: ordered, active: true))
         return cid
@@ -39,6 +39,7 @@ extension Host {
             if let i = slot(of: cid), let v = images[i]!.viewSlot(of: pid) {
                 images[i]!.views[v].state = .open
                 outbox.event(.open(cid, pid, participants: images[i]!.participants, active: false))
+                images[i]!.pullAfterPending(now: now, &outbox)
                 return cid
             }
         }
@@ -66,12 +67,17 @@ extension Host {
 
     /// Sends `payload` in the context of `pid`'s view: the new message's predecessors are the
     /// view's leaves, so the graph stays the transitive reduction. O(participants).
+    ///
+    /// With a `bufferLimit`, throws `wouldBlock` when this host's messages that are not yet
+    /// stable fill its share of the buffer (Section 3.3: "the send operation blocks"); the host
+    /// emits `.sendable(cid, pid)` once they no longer do.
     @discardableResult
     public func send(_ payload: [UInt8], in cid: ConversationID, as pid: ParticipantID, now: Instant) throws(PsyncError) -> MessageID {
         let (i, v) = try lookup(cid, pid)
+        try images[i]!.admitSend(slot: v, &outbox)
         let mid = images[i]!.send(payload, slot: v, &outbox)
         images[i]!.noteActivity(now: now, &outbox)
-        if mid == .root { announce(i) }
+        if mid == .root { announce(i, now: now) }
         return mid
     }
 
@@ -126,6 +132,7 @@ extension Host {
         outbox.event(masked ? .maskOut(cid, by: pid, target) : .maskIn(cid, by: pid, target))
         if masked { images[i]!.discardHeldOfMasked(t, &outbox) }
         if outbox.reportsEvents { images[i]!.reportNewlyStable(slot: v, &outbox) }
+        images[i]!.collect(&outbox)
     }
 
     // MARK: Inspecting the view (Section 2)
@@ -156,10 +163,10 @@ extension Host {
     /// Nodes of `pid`'s view with an edge from `mid`.
     public func next(_ mid: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> [MessageID] {
         let (image, slot) = try inspect(cid, pid)
-        guard let n = image.graph.index(of: mid), image.views[slot].contains(mid) else { throw .notInView(mid) }
+        let n = try image.liveNode(mid, slot: slot)
         var out: [MessageID] = []
         image.graph.forEachSuccessor(n) { s in
-            let m = image.graph.mids[Int(s)]
+            let m = image.graph.mid(s)
             if image.views[slot].contains(m) { out.append(m) }
         }
         return out.sorted()
@@ -168,8 +175,7 @@ extension Host {
     /// Nodes of `pid`'s view with an edge to `mid` (its immediate predecessors).
     public func prev(_ mid: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> [MessageID] {
         let (image, slot) = try inspect(cid, pid)
-        guard let n = image.graph.index(of: mid), image.views[slot].contains(mid) else { throw .notInView(mid) }
-        return image.graph.predecessors(n).map { image.graph.mids[Int($0)] }.sorted()
+        return image.graph.predecessors(try image.liveNode(mid, slot: slot)).sorted()
     }
 
     /// Whether the image holds a message `pid` has not received. O(1).
@@ -178,12 +184,13 @@ extension Host {
         return !image.views[slot].ready.isEmpty
     }
 
-    /// Whether `pid`'s view contains a path from `a` to `b`. O(1), by vector clocks.
+    /// Whether `pid`'s view contains a path from `a` to `b`. O(1), by vector clocks. Throws
+    /// `reclaimed` if `b`'s node was reclaimed.
     public func precedes(_ a: MessageID, _ b: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> Bool {
         let (image, slot) = try inspect(cid, pid)
         let view = image.views[slot]
-        guard view.contains(a), view.contains(b), let nb = image.graph.index(of: b) else { return false }
-        return image.graph.precedes(a, nb)
+        guard view.contains(a), view.contains(b) else { return false }
+        return image.graph.precedes(a, try image.liveNode(b, slot: slot))
     }
 
     /// Whether `mid` is stable in `pid`'s view, over `pid`'s masked definition of P. O(participants).
@@ -213,11 +220,51 @@ extension Host {
         return image.views[slot].contains(mid)
     }
 
-    /// The payload of a message in `pid`'s view.
+    /// The payload of a message in `pid`'s view. Throws `payloadReclaimed` once the message is
+    /// stable everywhere and its buffer was freed (Section 3.3): keep what you need when you
+    /// receive it.
     public func payload(_ mid: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> [UInt8] {
         let (image, slot) = try inspect(cid, pid)
-        guard image.views[slot].contains(mid), let n = image.graph.index(of: mid) else { throw .notInView(mid) }
-        return image.graph.payloads[Int(n)]
+        let n = try image.liveNode(mid, slot: slot)
+        guard !image.graph.isPayloadFreed(mid) else { throw .payloadReclaimed(mid) }
+        return image.graph.payload(n)
+    }
+
+    // MARK: Memory management and flow control (Section 3.3)
+
+    /// Section 3.3's `free_node`: `pid` no longer needs `mid` nor any of its predecessors. Their
+    /// nodes are reclaimed once they are also stable everywhere and every local participant
+    /// released them; later operations that need those nodes throw `reclaimed`. Once a
+    /// participant calls it, it alone (not the threshold Θ) decides what its view releases.
+    public func freeNode(_ mid: MessageID, in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) {
+        let (i, v) = try lookup(cid, pid, requireOpen: false)
+        guard images[i]!.views[v].contains(mid) else { throw .notInView(mid) }
+        guard let n = images[i]!.graph.index(of: mid) else { return }   // reclaimed already
+        try release(through: images[i]!.graph.clockVector(n), in: cid, as: pid)
+    }
+
+    /// `free_node` for a down-closed set given as a per-sender prefix (how filters release what
+    /// they no longer query: a total order's committed prefix). Releases only grow.
+    public func release(through frontier: [UInt32], in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) {
+        let (i, v) = try lookup(cid, pid, requireOpen: false)
+        images[i]!.release(through: frontier, slot: v)
+        images[i]!.collect(&outbox)
+    }
+
+    /// Whether `send` would go through now (Section 3.3 flow control). O(local participants).
+    public func canSend(_ cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> Bool {
+        let (image, _) = try inspect(cid, pid)
+        guard let share = image.sendShare else { return true }
+        return image.ownUnsettledCount < share
+    }
+
+    /// Section 3.3 figures of `cid`'s image, for tools and tests.
+    public func memory(_ cid: ConversationID) -> ImageMemory? {
+        guard let i = slot(of: cid), let image = images[i] else { return nil }
+        return ImageMemory(messages: image.graph.count, liveNodes: image.graph.liveCount,
+                           unsettled: image.unsettledCount, heldMessages: image.holding.count,
+                           collected: image.memory.collected, payloadsFreed: image.graph.payloadsFreed,
+                           nodesReclaimed: image.graph.reclaimedOf)
     }
 
     /// Section 5.1 `get_cid` is the handle itself here; `getMids` maps nodes to ids, which are
@@ -226,12 +273,21 @@ extension Host {
 
     // MARK: Whole-image inspection (for checkers and tools, not part of Section 2)
 
-    /// Every message of the image with its immediate predecessors, in arrival order.
+    /// Every live message of the image (reclaimed nodes excepted, Section 3.3) with its
+    /// immediate predecessors, in arrival order.
     public func image(_ cid: ConversationID) -> [(MessageID, [MessageID])]? {
         guard let i = slot(of: cid), let g = images[i]?.graph else { return nil }
-        return (0..<g.count).map { n in
-            (g.mids[n], g.predecessors(ContextGraph.NodeIndex(n)).map { g.mids[Int($0)] })
+        return (Int(g.base)..<g.count).map { n in
+            let node = ContextGraph.NodeIndex(n)
+            return (g.mid(node), Array(g.predecessors(node)))
         }
+    }
+
+    /// How many of each participant's messages the image holds (reclaimed ones included): an
+    /// image is down-closed, so this vector is the image's set of messages.
+    public func frontier(_ cid: ConversationID) -> [UInt32]? {
+        guard let i = slot(of: cid) else { return nil }
+        return images[i]?.graph.frontierVector
     }
 
     /// The number of messages in the holding queue of `cid`.

@@ -30,6 +30,8 @@ public final class Host {
     /// The host's seeded generator: each image takes a generator split from it, for the jitter
     /// of its timers. The engine draws no other random number.
     var rng: SplitMix64
+    /// Where collected messages go before their buffers are freed (Section 5's log); nil frees.
+    let storage: (any StableStorage)?
 
     /// Data packets that arrived before their conversation's SC (Section 3.2.1), and digests
     /// for it (`.gaps`): both say the conversation exists and who can send its root.
@@ -48,9 +50,12 @@ public final class Host {
 
     /// A host with identity `id`. `seed` seeds the jitter of its recovery timers; hosts of one
     /// conversation should have different seeds (the default derives it from `id`).
-    public init(id: HostID, config: HostConfig = HostConfig(), seed: UInt64? = nil) {
+    /// `storage` receives every message once it is collected, before its buffer is freed
+    /// (Sections 3.3 and 5).
+    public init(id: HostID, config: HostConfig = HostConfig(), seed: UInt64? = nil, storage: (any StableStorage)? = nil) {
         self.id = id
         self.config = config
+        self.storage = storage
         outbox = Outbox(reportsEvents: config.reportsEvents)
         rng = SplitMix64(seed: seed ?? UInt64(id.rawValue) &* 0x9E37_79B9_7F4A_7C15)
     }
@@ -116,7 +121,7 @@ public final class Host {
             receiveStart(sc, from: from, now: now)
         case .addNode(let an):
             if let i = slot(of: an.conversation) {
-                if images[i]!.receiveData(an, from: from, now: now, &outbox) { announce(i) }
+                if images[i]!.receiveData(an, from: from, now: now, &outbox) { announce(i, now: now) }
             } else {
                 receiveOrphan(an, from: from, now: now)
             }
@@ -129,6 +134,8 @@ public final class Host {
         case .frontierRequest(let fr):
             if let i = slot(of: fr.conversation) {
                 images[i]!.receiveFrontierRequest(fr, from: from, now: now, &outbox)
+                // It stated what its sender holds: Section 3.3's knowledge may have grown.
+                images[i]!.collect(&outbox)
             } else if fr.isDigest, !closed.contains(fr.conversation), !foreign.contains(fr.conversation) {
                 receiveOrphanDigest(fr, from: from, now: now)
             } else {
@@ -153,7 +160,7 @@ public final class Host {
                 return outbox.drop(Drop(.contradiction, conversation: cid, message: .root, from: from,
                                         detail: "SC participant list differs from the image's"))
             }
-            if images[i]!.receiveData(root, from: from, now: now, &outbox) { announce(i) }
+            if images[i]!.receiveData(root, from: from, now: now, &outbox) { announce(i, now: now) }
             return
         }
         if closed.contains(cid) { return outbox.drop(Drop(.closedConversation, conversation: cid, from: from)) }
@@ -173,10 +180,10 @@ public final class Host {
         let hasRoom = locals.contains { openWaiters[$0] != nil || (pending[$0]?.count ?? 0) < config.pendingConversationLimit }
         guard hasRoom else { return outbox.drop(Drop(.pendingLimit, conversation: cid, from: from)) }
         let i = addImage(ConversationImage(id: cid, participants: sc.participants, localHost: id, openedBy: nil,
-                                           config: config, rng: rng.split()))
-        if images[i]!.receiveData(root, from: from, now: now, &outbox) { announce(i) }
+                                           config: config, rng: rng.split(), storage: storage))
+        if images[i]!.receiveData(root, from: from, now: now, &outbox) { announce(i, now: now) }
         for (an, source) in orphans.removeValue(forKey: cid)?.packets ?? [] {
-            if images[i]!.receiveData(an, from: source, now: now, &outbox) { announce(i) }
+            if images[i]!.receiveData(an, from: source, now: now, &outbox) { announce(i, now: now) }
         }
     }
 
@@ -189,12 +196,13 @@ public final class Host {
 
     /// The root is in the image: local participants waiting in `passiveOpen` are opened,
     /// the others have one more pending conversation (Section 2).
-    func announce(_ i: Int) {
+    func announce(_ i: Int, now: Instant) {
         let cid = images[i]!.id
         for slot in images[i]!.views.indices where images[i]!.views[slot].state == .pending {
             let pid = images[i]!.participants[images[i]!.views[slot].participant]
             if openWaiters.removeValue(forKey: pid) != nil {
                 images[i]!.views[slot].state = .open
+                images[i]!.pullAfterPending(now: now, &outbox)
                 outbox.event(.open(cid, pid, participants: images[i]!.participants, active: false))
                 outbox.wake(.opened(cid, pid))
             } else {

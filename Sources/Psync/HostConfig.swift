@@ -39,6 +39,23 @@ public struct HostConfig: Sendable, Hashable, Codable {
     /// Section 3.3: "only a fixed number of pending conversations are allowed to queue for any
     /// single process".
     public var pendingConversationLimit = 16
+    /// Section 3.3: free a message's buffer as soon as every host is known to hold it and every
+    /// local participant has received it ("a host cannot be asked to retransmit a message that
+    /// is stable"). Off, every payload is kept (the baseline of `psync bench memory`). With a
+    /// `StableStorage` on the host, messages are handed to it first.
+    public var reclaimsPayloads = true
+    /// Section 3.3's threshold Θ: participants may query only the last `retainedNodes` messages;
+    /// older nodes are reclaimed once they are stable in the image (every unmasked participant
+    /// sent something after them), their buffer is reclaimable, and the filters above released
+    /// them. nil keeps every node (unless `Host.freeNode` releases some).
+    public var retainedNodes: Int?
+    /// Section 3.3 flow control: how many messages a conversation's image may hold whose
+    /// buffers are not yet reclaimable. Arrivals past it are discarded (and recovered later,
+    /// Section 3.2). A host's own sends block (`PsyncError.wouldBlock`) at its share of it, the
+    /// limit divided by the conversation's hosts: messages that some host still lacks are then
+    /// at most the limit, so an image that is full can always drain (by digests) and no cycle
+    /// of full buffers can deadlock. nil is unbounded.
+    public var bufferLimit: Int?
     /// Data packets for conversations whose SC has not arrived, kept until it does (Section 3.2.1:
     /// they are answered with a request for the root).
     public var orphanPacketLimit = 64

@@ -10,6 +10,9 @@ public enum HostEffect: Sendable, Equatable {
     case opened(ConversationID, ParticipantID)
     /// A `waitForMessage` has completed: `receive` will now return a message.
     case messageAvailable(ConversationID, ParticipantID)
+    /// A send that failed with `PsyncError.wouldBlock` may now succeed: messages became stable
+    /// and their buffer space was reclaimed (Section 3.3 flow control).
+    case sendable(ConversationID, ParticipantID)
     /// A wait expired before it completed (Section 3.2.2: blocking operations take a timeout).
     case timedOut(TimerID)
     /// Something happened that a trace records. Only when `HostConfig.reportsEvents` is on.
@@ -65,6 +68,9 @@ public enum EngineEvent: Sendable, Equatable {
     /// A message became stable in a participant's view, first observed (Sections 2, 3.1.3).
     case stable(ConversationID, ParticipantID, MessageID)
     case maskOut(ConversationID, by: ParticipantID, ParticipantID)
+    /// A send failed with `wouldBlock`: the host's own messages not yet stable fill its share of
+    /// the buffer (Section 3.3). `HostEffect.sendable` follows when they no longer do.
+    case sendBlocked(ConversationID, ParticipantID, unsettled: Int)
     case maskIn(ConversationID, by: ParticipantID, ParticipantID)
     /// A packet or message was dropped, with why.
     case drop(Drop)
@@ -122,6 +128,13 @@ public enum DropReason: String, Sendable, CaseIterable, Codable {
     case holdingQueueFull = "holding-queue-full"
     case pendingLimit = "pending-limit"
     case orphanQueueFull = "orphan-queue-full"
+    /// Section 3.3: an arriving message past the conversation's buffer limit, or beyond the one
+    /// message a pending conversation stores. Recovered later by Section 3.2's mechanisms.
+    case bufferFull = "buffer-full"
+    case pendingConversation = "pending-conversation"
+    /// A message whose predecessor's node was reclaimed (only a masked-out participant can
+    /// send one, Section 3.3).
+    case reclaimedContext = "reclaimed-context"
     /// A valid packet the engine does not implement (RS, Section 5).
     case unsupported
     /// Simulator faults, recorded by the simulator rather than the engine: random loss, a

@@ -22,6 +22,9 @@ struct PeerKnowledge {
     /// that stays silent for `digestAttempts` digests is suspected and gets no more until it
     /// speaks; a peer that answers, even if its answers keep getting lost, is not.
     var silentRounds: [Int]
+    /// A pending conversation was opened after discarding arrivals (Section 3.3): digests go to
+    /// every peer, known to cover the frontier or not, until one states its frontier.
+    var pulling = false
 
     init(participants: [ParticipantID], otherHosts: [HostID]) {
         stated = Array(repeating: Array(repeating: 0, count: participants.count), count: otherHosts.count)

@@ -7,6 +7,15 @@ public enum PsyncError: Error, Equatable, Sendable, CustomStringConvertible {
     case notOpen(ParticipantID, ConversationID)
     case invalidParticipants(String)
     case notInView(MessageID)
+    /// The message's graph node was reclaimed (`freeNode`, or older than the last Θ messages,
+    /// Section 3.3): it was in the view, but the operation needs its node.
+    case reclaimed(MessageID)
+    /// The message is stable everywhere and its buffer was reclaimed (Section 3.3).
+    case payloadReclaimed(MessageID)
+    /// Section 3.3 flow control: the conversation's buffer holds as many of this host's
+    /// messages as it may until some become stable; the send would block. Wait for
+    /// `HostEffect.sendable` (or call `waitUntilSendable`) and send again.
+    case wouldBlock(ConversationID)
 
     public var description: String {
         switch self {
@@ -16,6 +25,9 @@ public enum PsyncError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notOpen(let p, let c): "\(p) has not opened \(c)"
         case .invalidParticipants(let why): "invalid participant set: \(why)"
         case .notInView(let m): "message \(m) is not in the participant's view"
+        case .reclaimed(let m): "message \(m)'s node was reclaimed (free_node or the threshold Θ, Section 3.3)"
+        case .payloadReclaimed(let m): "message \(m) is stable everywhere and its buffer was reclaimed (Section 3.3)"
+        case .wouldBlock(let c): "conversation \(c) is at its buffer limit: send would block until messages become stable (Section 3.3)"
         }
     }
 }

@@ -26,6 +26,11 @@ struct View {
     var stableReported: [UInt32]
     /// A `waitForMessage` call is pending, with its optional deadline.
     var receiveWaiter: Instant??
+    /// A send failed with `wouldBlock`: wake the participant when its host's share frees.
+    var sendWaiter = false
+    /// Section 3.3's `free_node`: per sender, the prefix of the view the participant (or its
+    /// filters) released. nil until the first release: then the threshold Θ decides alone.
+    var released: [UInt32]?
 
     init(participant: ParticipantIndex, participantCount: Int, state: State) {
         self.participant = participant
@@ -48,7 +53,7 @@ struct View {
 
     /// Extends the view with the message at node `n` of `graph`. O(in-degree).
     mutating func extend(with mid: MessageID, predecessorsOf n: ContextGraph.NodeIndex, in graph: ContextGraph) {
-        for p in graph.predecessors(n) { unmarkLeaf(graph.mids[Int(p)]) }
+        for p in graph.predecessors(n) { unmarkLeaf(p) }
         markNewest(mid)
     }
 

@@ -43,6 +43,8 @@ public final class DepthFirstFilter: OrderingFilter {
         committed = Array(repeating: 0, count: context.participants.count)
     }
 
+    public func viewGrew(_ message: FilterMessage, _ context: FilterContext) { delivery.viewGrew(message) }
+
     public func input(_ message: FilterMessage, _ context: FilterContext) { delivery.input(message) }
 
     public func update(_ context: FilterContext) {
@@ -65,7 +67,7 @@ public final class DepthFirstFilter: OrderingFilter {
             committed[x.senderIndex] = x.sequence
             commits += 1
             context.record("commit", from: self, [("mid", .string(x.description)), ("commit", .uint(UInt64(commits)))])
-            if let message = context.message(x) { delivery.enqueue(message) }
+            delivery.enqueue(x)
             expanding = x
         }
         delivery.deliverReady(from: self, context)

@@ -28,6 +28,8 @@ public final class FilterStack {
     private var hostEffects: [HostEffect] = []
     private var timers: [(deadline: Instant, filter: Int, token: Int)] = []
     private var pumping = false
+    /// Contents blocked by flow control, in send order (`sendToPsync`).
+    private var flowBlocked: [FilterMessage.Content] = []
 
     /// Opens the stack on an open conversation of `participant` on `host`. `filters` is bottom first.
     public init(_ filters: [OrderingFilter], host: Host, conversation: ConversationID, participant: ParticipantID,
@@ -144,13 +146,45 @@ public final class FilterStack {
         return sendToPsync(.application(payload)) != nil
     }
 
+    /// Sends `content` to Psync. A send that Section 3.3's flow control blocks (`wouldBlock`)
+    /// is queued, with every later one, and goes out in order from `resumeBlockedSends`: nil
+    /// then, as for a refused send.
     func sendToPsync(_ content: FilterMessage.Content) -> MessageID? {
         guard !context.muted else {
             blockedSends += 1
             return nil
         }
-        guard let mid = try? context.host.send(FilterMessage.frame(content), in: context.conversation,
-                                               as: context.participant, now: context.now) else { return nil }
+        guard flowBlocked.isEmpty else {
+            flowBlocked.append(content)
+            return nil
+        }
+        do {
+            return try transmit(content)
+        } catch .wouldBlock {
+            flowBlocked.append(content)
+        } catch {}
+        drainHostEffects()
+        return nil
+    }
+
+    /// Whether sends wait for buffer space (Section 3.3).
+    public var hasBlockedSends: Bool { !flowBlocked.isEmpty }
+
+    /// The host said `.sendable`: sends what flow control held back, in order, until it blocks
+    /// again; then lets the filters act on it.
+    public func resumeBlockedSends(now: Instant) {
+        context.now = now
+        while let content = flowBlocked.first {
+            do throws(PsyncError) { _ = try transmit(content) } catch { break }
+            flowBlocked.removeFirst()
+        }
+        drainHostEffects()
+        pump()
+    }
+
+    private func transmit(_ content: FilterMessage.Content) throws(PsyncError) -> MessageID {
+        let mid = try context.host.send(FilterMessage.frame(content), in: context.conversation,
+                                        as: context.participant, now: context.now)
         drainHostEffects()
         sentSinceReceive = true
         context.lastSent = mid

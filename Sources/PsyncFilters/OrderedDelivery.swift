@@ -4,22 +4,33 @@ import Psync
 /// messages are queued in the decided order and handed up as the layer below makes them
 /// available. A filter's own ACKs, and control messages consumed by filters below, are ordered
 /// but skipped; anything else waits at the head of the queue until it has been input.
+///
+/// Contents are kept from the moment a message enters the view (`viewGrew`) until its turn:
+/// Section 3.3 frees a message's buffer in the image once it is stable everywhere, which may
+/// happen before the order reaches it.
 struct OrderedDelivery {
-    private var queue: [FilterMessage] = []
+    private var queue: [MessageID] = []
     private var head = 0
+    private var contents: [MessageID: FilterMessage] = [:]
     private var inputs: Set<MessageID> = []
+
+    mutating func viewGrew(_ m: FilterMessage) { contents[m.id] = m }
 
     mutating func input(_ m: FilterMessage) { inputs.insert(m.id) }
 
-    mutating func enqueue(_ m: FilterMessage) { queue.append(m) }
+    mutating func enqueue(_ m: MessageID) { queue.append(m) }
 
     mutating func deliverReady(from filter: OrderingFilter, _ context: FilterContext) {
         while head < queue.count {
-            let m = queue[head]
+            // A message that entered the view before the stack existed is read from the image.
+            guard let m = contents[queue[head]] ?? context.message(queue[head]) else {
+                preconditionFailure("\(filter.name) ordered \(queue[head]), whose content is gone")
+            }
             if !Acknowledgement.isAck(m, of: filter.name) && !context.isConsumedBelow(m, filter) {
                 guard inputs.remove(m.id) != nil else { break }
                 context.deliver(m, from: filter)
             }
+            contents[m.id] = nil
             head += 1
         }
         if head > 1024 && head * 2 > queue.count {

@@ -34,6 +34,8 @@ public final class WavesFilter: OrderingFilter {
         committed = Array(repeating: 0, count: context.participants.count)
     }
 
+    public func viewGrew(_ message: FilterMessage, _ context: FilterContext) { delivery.viewGrew(message) }
+
     public func input(_ message: FilterMessage, _ context: FilterContext) { delivery.input(message) }
 
     public func update(_ context: FilterContext) {
@@ -43,7 +45,7 @@ public final class WavesFilter: OrderingFilter {
             context.record("wave", from: self, [("wave", .uint(UInt64(wavesCommitted))),
                                                 ("mids", .array(wave.map { .string($0.description) })),
                                                 ("stable", .string(trigger.description))])
-            for m in wave { if let message = context.message(m) { delivery.enqueue(message) } }
+            for m in wave { delivery.enqueue(m) }
         }
         delivery.deliverReady(from: self, context)
     }

@@ -31,9 +31,10 @@ public struct Conversation: Sendable {
 
     /// Sends `payload` in the context of everything this participant has received (Section 2),
     /// through the filter stack. Returns the new message, or nil if a filter held or refused it.
+    /// With a buffer limit (Section 3.3), waits while the conversation's buffer is full.
     @discardableResult
     public func send(_ payload: [UInt8]) async throws -> MessageID? {
-        try await onLoop { _, local in try local.send(payload) }
+        try await onLoop { _, local in local.send(payload) }.get()
     }
 
     /// Section 3.2.2: resends `mid` (flagged); hosts that have it answer with its successors.

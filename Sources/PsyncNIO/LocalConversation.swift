@@ -43,6 +43,11 @@ final class LocalConversation {
     /// workload answers a batch at once, like the simulator's).
     var observer: (([Delivery]) -> Void)?
     var stackTimer: (deadline: UInt64, task: Scheduled<Void>)?
+    /// Sends that Section 3.3's flow control blocked, in order, each with the promise its
+    /// caller awaits (`send` completes when the message goes out).
+    var blocked: [(payload: [UInt8], promise: EventLoopPromise<MessageID?>)] = []
+    /// Callers waiting for the filter stack's blocked sends to go out.
+    var stackWaiters: [EventLoopPromise<MessageID?>] = []
 
     init(core: NodeCore, cid: ConversationID, pid: ParticipantID, filters: FilterChoice) throws {
         self.core = core
@@ -90,17 +95,51 @@ final class LocalConversation {
     }
 
     /// Sends through the stack (or straight to Psync); nil if a filter refused or held it.
-    func send(_ payload: [UInt8]) throws -> MessageID? {
+    /// The future completes when the message has gone out: at once, or, when Section 3.3's flow
+    /// control blocks it, once the host says `.sendable` and the sends queued before it went.
+    func send(_ payload: [UInt8]) -> EventLoopFuture<MessageID?> {
         let now = Instant(nanoseconds: core.now)
         guard let stack else {
-            let mid = try core.host.send(payload, in: cid, as: pid, now: now)
-            core.apply(core.host.takeEffects())
-            return mid
+            let promise = core.eventLoop.makePromise(of: MessageID?.self)
+            blocked.append((payload, promise))
+            resumeBlockedSends()
+            return promise.futureResult
         }
         let before = stack.context.lastSent
         let accepted = stack.send(payload, now: now)
         afterStack()
-        return accepted && stack.context.lastSent != before ? stack.context.lastSent : nil
+        guard stack.hasBlockedSends else {
+            return core.eventLoop.makeSucceededFuture(accepted && stack.context.lastSent != before ? stack.context.lastSent : nil)
+        }
+        let promise = core.eventLoop.makePromise(of: MessageID?.self)
+        stackWaiters.append(promise)
+        return promise.futureResult
+    }
+
+    /// Sends what flow control blocked, in order, until a send blocks again.
+    func resumeBlockedSends() {
+        if let stack {
+            stack.resumeBlockedSends(now: Instant(nanoseconds: core.now))
+            afterStack()
+            guard !stack.hasBlockedSends else { return }
+            let waiters = stackWaiters
+            stackWaiters = []
+            for w in waiters { w.succeed(nil) }
+            return
+        }
+        while let (payload, promise) = blocked.first {
+            do {
+                let mid = try core.host.send(payload, in: cid, as: pid, now: Instant(nanoseconds: core.now))
+                blocked.removeFirst()
+                promise.succeed(mid)
+            } catch .wouldBlock {
+                break
+            } catch {
+                blocked.removeFirst()
+                promise.fail(error)
+            }
+        }
+        core.apply(core.host.takeEffects())
     }
 
     /// Carries out what a stack operation left and keeps its timer scheduled.
@@ -126,6 +165,10 @@ final class LocalConversation {
 
     func finish() {
         stackTimer?.task.cancel()
+        for (_, promise) in blocked { promise.fail(NodeError.shutDown) }
+        for promise in stackWaiters { promise.fail(NodeError.shutDown) }
+        blocked = []
+        stackWaiters = []
         continuation.finish()
     }
 }

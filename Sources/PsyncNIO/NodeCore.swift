@@ -102,6 +102,8 @@ final class NodeCore {
                 opened(cid, pid)
             case .messageAvailable(let cid, let pid):
                 if let local = conversations[ConversationKey(cid, pid)] { drain(local) }
+            case .sendable(let cid, let pid):
+                conversations[ConversationKey(cid, pid)]?.resumeBlockedSends()
             case .timedOut:
                 break
             case .event(let e):

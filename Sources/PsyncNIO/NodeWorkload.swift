@@ -72,12 +72,16 @@ final class NodeWorkload {
         let beta = kind == .data && workload.betaFraction > 0 && rng.nextUnit() < workload.betaFraction
         let payload = workload.payload(kind, participant: index, number: number, beta: beta)
         if kind == .data { dataSent += 1 } else { acksSent += 1 }
-        guard let mid = try? local.send(payload), kind == .data else { return checkFinished() }
-        // With a stack the own message is counted when the stack reports it (`delivered` does
-        // not see own messages): count it here.
-        dataSeen[index] += 1
-        newestData[index] = mid
-        if dataSent >= workload.messagesPerParticipant { startSettling() }
+        // A send that flow control blocks completes later (Section 3.3), on the loop.
+        local.send(payload).whenComplete { [bound = core.bound!, index] result in
+            guard let w = bound.value.workloads[index] else { return }
+            guard case .success(let sent) = result, let mid = sent, kind == .data else { return w.checkFinished() }
+            // With a stack the own message is counted when the stack reports it (`delivered`
+            // does not see own messages): count it here.
+            w.dataSeen[index] += 1
+            w.newestData[index] = mid
+            if w.dataSent >= w.workload.messagesPerParticipant { w.startSettling() }
+        }
     }
 
     /// The application's answer to received data, as in the simulator (`Workload.response`): a

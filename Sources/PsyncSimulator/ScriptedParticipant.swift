@@ -25,6 +25,9 @@ struct ScriptedParticipant {
     /// The reference model (`ReferenceContexts`): each message this participant sent, with the
     /// length of its history then (the message's context is that prefix).
     var sends: [(message: MessageID, contextLength: Int)] = []
+    /// Sends that Section 3.3's flow control blocked, in order: sent when the host says
+    /// `.sendable` (the paper's blocking `send`).
+    var blocked: [(payload: [UInt8], kind: Workload.PayloadKind)] = []
 }
 
 /// The scripted workload, driven by the simulator's events.
@@ -115,9 +118,31 @@ extension Simulator {
             afterStack(i)
             return
         }
-        let mid = try! hosts[i].send(payload, in: cid, as: apps[i].pid, now: Instant(nanoseconds: now))
-        sent(i, mid, data: kind == .data)
-        apply(hosts[i].takeEffects(), host: hosts[i].id)
+        if apps[i].blocked.isEmpty && trySend(i, cid, payload, kind) { return }
+        apps[i].blocked.append((payload, kind))
+    }
+
+    /// Sends through Psync; false if flow control blocked the send (Section 3.3).
+    func trySend(_ i: Int, _ cid: ConversationID, _ payload: [UInt8], _ kind: Workload.PayloadKind) -> Bool {
+        defer { apply(hosts[i].takeEffects(), host: hosts[i].id) }
+        do {
+            sent(i, try hosts[i].send(payload, in: cid, as: apps[i].pid, now: Instant(nanoseconds: now)), data: kind == .data)
+            return true
+        } catch .wouldBlock {
+            return false
+        } catch {
+            preconditionFailure("participant \(i) cannot send: \(error)")
+        }
+    }
+
+    /// The host said `.sendable`: the blocked sends go out in order until one blocks again.
+    func resumeBlockedSends(_ i: Int) {
+        if let stack = apps[i].stack {
+            stack.resumeBlockedSends(now: Instant(nanoseconds: now))
+            return afterStack(i)
+        }
+        guard let cid = apps[i].conversation else { return }
+        while let (payload, kind) = apps[i].blocked.first, trySend(i, cid, payload, kind) { apps[i].blocked.removeFirst() }
     }
 
     /// Bookkeeping of a message participant i sent: the reference context, the time.

@@ -101,6 +101,8 @@ public final class Simulator {
     var applicationMessages: Set<MessageID> = []
     /// Per filter of the stack, per participant: deliveries in order.
     var filterDeliveries: [[[FilterDelivery]]]
+    /// Per host, with the threshold Θ and history recording: the collected part of its image.
+    var recorders: [ImageRecorder?] = []
 
     public init(_ config: SimulationConfig, trace: TraceSink? = nil,
                 makeFilters: @escaping ([String]) -> [OrderingFilter] = { names in names.map { try! FilterRegistry.make($0) } }) {
@@ -115,7 +117,9 @@ public final class Simulator {
         var root = SplitMix64(seed: config.seed)
         networkRNG = root.split()
         for i in 0..<config.participants {
-            hosts.append(Host(id: HostID(UInt32(i)), config: hostConfig, seed: root.next()))
+            let recorder = config.recordsHistory && hostConfig.retainedNodes != nil ? ImageRecorder() : nil
+            recorders.append(recorder)
+            hosts.append(Host(id: HostID(UInt32(i)), config: hostConfig, seed: root.next(), storage: recorder))
             apps.append(ScriptedParticipant(index: i, pid: config.participantIDs[i], rng: root.split(),
                                             newestData: Array(repeating: nil, count: config.participants)))
         }
@@ -208,6 +212,8 @@ public final class Simulator {
                 opened(Int(host.rawValue), cid)
             case .messageAvailable:
                 receiveAll(Int(host.rawValue))
+            case .sendable:
+                resumeBlockedSends(Int(host.rawValue))
             case .event(let e):
                 record(host, Workload.traceKind(e, on: hosts[Int(host.rawValue)], framed: !config.filters.isEmpty))
             case .timedOut:

@@ -52,9 +52,10 @@ public struct SimulationResult: Sendable {
 extension Simulator {
     func result() -> SimulationResult {
         let cid = config.conversation
-        let images: [[MessageID: [MessageID]]?] = hosts.map { host in
-            guard !crashed.contains(host.id), let image = host.image(cid) else { return nil }
-            return Dictionary(uniqueKeysWithValues: image.map { ($0.0, $0.1) })
+        let images: [[MessageID: [MessageID]]?] = hosts.indices.map { i in
+            guard !crashed.contains(hosts[i].id), let image = hosts[i].image(cid) else { return nil }
+            let live = Dictionary(uniqueKeysWithValues: image.map { ($0.0, $0.1) })
+            return recorders[i].map { $0.messages.merging(live) { old, _ in old } } ?? live
         }
         return SimulationResult(
             config: config, quiescenceNanoseconds: lastActivity, interruptedAtNanoseconds: interruptedAt, network: network,

@@ -25,6 +25,9 @@ extension TraceEvent.Kind {
         case .maskOut(let c, let by, let target): self = .maskOut(c, by, target: target)
         case .maskIn(let c, let by, let target): self = .maskIn(c, by, target: target)
         case .drop(let d): self = .drop(DropRecord(d))
+        case .sendBlocked(let c, let p, let n):
+            self = .other(name: "send_blocked", fields: [("cid", .uint(c.rawValue)), ("p", .string(p.description)),
+                                                         ("unsettled", .uint(UInt64(n)))])
         }
     }
 }

@@ -220,6 +220,9 @@ final class StackNetwork {
     /// When each message was sent.
     private(set) var sentAt: [MessageID: UInt64] = [:]
     private(set) var applicationMessages: Set<MessageID> = []
+    /// Per participant, every message that entered its view, with its content: Section 3.3
+    /// frees buffers in the image once messages are stable everywhere.
+    private(set) var viewed: [[MessageID: FilterMessage]]
     let loss: Double
     private var timers: [(host: Int, id: TimerID, deadline: UInt64)] = []
     private var rng: SplitMix64
@@ -235,6 +238,7 @@ final class StackNetwork {
         hosts = (0..<n).map { Host(id: HostID(UInt32($0)), config: config) }
         stacks = Array(repeating: nil, count: n)
         delivered = Array(repeating: [], count: n)
+        viewed = Array(repeating: [:], count: n)
         rng = SplitMix64(seed: seed)
         self.delay = delay
         self.loss = loss
@@ -328,6 +332,7 @@ final class StackNetwork {
         let stack = try! FilterStack(makeFilters(), host: hosts[i], conversation: cid, participant: pids[i],
                                      now: Instant(nanoseconds: now), trace: trace)
         stack.onViewGrew = { [unowned self] m in
+            self.viewed[i][m.id] = m
             if m.isApplication { self.applicationMessages.insert(m.id) }
             if m.sender == self.pids[i] { self.sentAt[m.id] = self.now }
         }
@@ -370,7 +375,7 @@ final class StackNetwork {
                 timers.append((i, id, deadline.nanoseconds))
             case .opened:
                 open(i)
-            case .messageAvailable, .timedOut, .event:
+            case .messageAvailable, .sendable, .timedOut, .event:
                 break
             }
         }

@@ -10,9 +10,8 @@ import PsyncTrace
 
     /// The message of the view of participant `i` that is handshake step `step`, sent by `sender`.
     static func find(_ step: String, from sender: Int, in net: StackNetwork, at i: Int) -> MessageID? {
-        let context = net.stacks[i]!.context
-        return (net.hosts[i].image(net.cid) ?? []).map(\.0).sorted().first {
-            $0.senderIndex == sender && context.message($0)?.content == .control(filter: "handshake", body: Array(step.utf8))
+        net.viewed[i].keys.sorted().first {
+            $0.senderIndex == sender && net.viewed[i][$0]?.content == .control(filter: "handshake", body: Array(step.utf8))
         }
     }
 

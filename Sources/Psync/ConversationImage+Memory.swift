@@ -1,0 +1,243 @@
+/// Memory management and flow control of one image (Section 3.3).
+///
+/// *Collection.* A message is collected once every other host is known to hold it and every
+/// local participant has received it: then no host can ask for it again ("a host cannot be
+/// asked to retransmit a message that is stable", Section 3.3) and no local participant will
+/// read its buffer from the image. Hosts whose participants are masked out count too: masking
+/// is not deletion (Section 3.2.4), a masked participant may be masked in again and then needs
+/// what it missed. Memory therefore stays with a failed participant until a storage policy
+/// takes it (Section 5's log) or the conversation ends; flow control does not wait for it. Knowing what a peer holds costs no extra message on a busy
+/// conversation: it is the recovery protocol's knowledge (`PeerKnowledge`), read from the vector
+/// clocks of the peer's participants' newest messages and from the frontiers that requests and
+/// digests state. A quiet conversation learns it from digests. Collected messages are handed to
+/// the host's `StableStorage` (Section 5's log) and their buffers freed (`reclaimsPayloads`).
+///
+/// *Graph nodes.* A collected node that is also stable in the image (every participant sent
+/// something after it) and released (older than the last Θ messages, or below what
+/// `freeNode` and the filters released in every local view) is reclaimed, oldest first. Stability
+/// in the image guarantees that no unmasked participant can still send a message naming it as
+/// an immediate predecessor, so its clock is never needed again.
+///
+/// *Flow control.* `bufferLimit` bounds the image's messages that are not yet *settled*: held
+/// by every host whose participants are not all masked out, and received locally (collection
+/// without the masked hosts). A host's own sends block at its share (`HostConfig.bufferLimit`
+/// says why that split cannot deadlock).
+struct MemoryState {
+    /// Per sender: messages 1...collected[s] are collected.
+    var collected: [UInt32]
+    /// Per sender: messages 1...settled[s] are settled (collected, masked hosts aside).
+    var settled: [UInt32]
+    var settledTotal = 0
+    /// The first node not yet known to be reclaimable; nodes from `graph.base` up to it are.
+    var reclaimScan: ContextGraph.NodeIndex = 0
+    /// Messages attached, sent or received since the last collection.
+    var sinceCollect = 0
+    /// Arrivals were discarded while every local view was pending: opening pulls them back.
+    var discardedWhilePending = false
+
+    init(participantCount: Int) {
+        collected = Array(repeating: 0, count: participantCount)
+        settled = collected
+    }
+}
+
+/// Where collected messages go before their buffers are freed: Section 5's non-volatile image
+/// ("the garbage collection mechanism must be modified to write messages to non-volatile
+/// storage rather than free them"). Without one, collected buffers are simply freed.
+public protocol StableStorage: AnyObject {
+    /// Called once per message, each sender's messages in sequence order, when the message is
+    /// collected; `message` carries its predecessors and payload (an SC's root is an AN here).
+    func store(_ message: AddNode)
+}
+
+extension ConversationImage {
+    /// Whether every local view is still pending (Section 2): such an image keeps only its
+    /// root (Section 3.3, "only one message associated each such conversation is stored").
+    var isPendingOnly: Bool { views.allSatisfy { $0.state == .pending } }
+
+    /// Messages in the image that are not settled (what `bufferLimit` bounds).
+    var unsettledCount: Int { graph.count - memory.settledTotal }
+
+    /// This host's own messages that are not settled (the share flow control bounds).
+    var ownUnsettledCount: Int {
+        views.reduce(0) { $0 + Int(graph.frontier($1.participant) - memory.settled[$1.participant]) }
+    }
+
+    /// The host's share of the buffer limit: the limit divided by the conversation's hosts.
+    var sendShare: Int? { config.bufferLimit.map { max(1, $0 / participantHosts.count) } }
+
+    /// Whether memory management has anything to do: otherwise collection is skipped entirely.
+    var managesMemory: Bool {
+        config.reclaimsPayloads || config.retainedNodes != nil || config.bufferLimit != nil || storage != nil
+            || views.contains { $0.released != nil }
+    }
+
+    /// The image grew or a view did: collect once per `participantCount` such steps, so the
+    /// O(participants²) collection costs O(participants) per message.
+    mutating func noteGrowth(_ out: inout Outbox) {
+        memory.sinceCollect += 1
+        if memory.sinceCollect >= participantCount || views.contains(where: \.sendWaiter) { collect(&out) }
+    }
+
+    /// Whether `otherHosts[k]` is known to hold sender s's messages up to where: the largest such
+    /// sequence (see `peerHolds`). O(participants on that host).
+    func knownHeld(_ k: Int, sender s: ParticipantIndex) -> UInt32 {
+        peers.participantsOn[k].reduce(peers.stated[k][s]) { max($0, graph.clock(sender: $1, graph.frontier($1), s)) }
+    }
+
+    /// Advances the settled and collected frontiers, hands newly collected messages to
+    /// `storage`, frees their buffers, reclaims graph nodes and wakes blocked senders.
+    /// O(participants²) plus the messages collected.
+    mutating func collect(_ out: inout Outbox) {
+        memory.sinceCollect = 0
+        guard managesMemory, !isPendingOnly else { return }
+        let masked = otherHosts.indices.map(isMaskedPeer)
+        for s in 0..<participantCount {
+            var settled = graph.frontier(s)
+            for v in views { settled = min(settled, v.seen[s]) }
+            var through = settled
+            for k in otherHosts.indices where through > memory.collected[s] || settled > memory.settled[s] {
+                let held = knownHeld(k, sender: s)
+                through = min(through, held)
+                if !masked[k] { settled = min(settled, held) }
+            }
+            if settled > memory.settled[s] {
+                memory.settledTotal += Int(settled - memory.settled[s])
+                memory.settled[s] = settled
+            }
+            guard through > memory.collected[s] else { continue }
+            if let storage {
+                for k in (memory.collected[s] + 1)...through where !graph.isPayloadFreed(MessageID(sender: s, sequence: k)) {
+                    storage.store(storedMessage(graph.node(s, k)))
+                }
+            }
+            memory.collected[s] = through
+            if config.reclaimsPayloads { graph.freePayloads(sender: s, through: through) }
+        }
+        reclaimNodes()
+        wakeBlockedSenders(&out)
+    }
+
+    /// The AN that carries node `n`, for storage.
+    func storedMessage(_ n: ContextGraph.NodeIndex) -> AddNode {
+        let mid = graph.mid(n)
+        return AddNode(conversation: id, message: mid, sender: participants[mid.senderIndex],
+                       predecessors: Array(graph.predecessors(n)), payload: graph.payload(n))
+    }
+
+    /// Reclaims the longest prefix of the arrival order whose nodes are all reclaimable, in
+    /// chunks of at least a quarter of the live nodes, so that each node is moved O(1) times.
+    mutating func reclaimNodes() {
+        guard config.retainedNodes != nil || views.contains(where: { $0.released != nil }) else { return }
+        memory.reclaimScan = max(memory.reclaimScan, graph.base)
+        while Int(memory.reclaimScan) < graph.count && isReclaimable(memory.reclaimScan) { memory.reclaimScan += 1 }
+        let ready = Int(memory.reclaimScan - graph.base)
+        if ready > 0 && ready >= max(32, graph.liveCount / 4) { graph.compact(below: memory.reclaimScan) }
+    }
+
+    /// Whether node `n` may be reclaimed: collected, stable in the image over every participant,
+    /// and released by every local view. O(participants).
+    func isReclaimable(_ n: ContextGraph.NodeIndex) -> Bool {
+        let mid = graph.mid(n)
+        let s = mid.senderIndex
+        guard mid.sequence <= memory.collected[s] else { return false }
+        for q in 0..<participantCount where q != s {
+            guard graph.clock(sender: q, graph.frontier(q), s) >= mid.sequence else { return false }
+        }
+        let outsideThreshold = config.retainedNodes.map { Int(n) < graph.count - $0 } ?? false
+        return views.allSatisfy { v in v.released.map { mid.sequence <= $0[s] } ?? outsideThreshold }
+    }
+
+    /// Section 3.3's `free_node`, as a per-sender prefix: the view at `slot` no longer needs the
+    /// nodes of `frontier` (a down-closed set). Releases only grow.
+    mutating func release(through frontier: [UInt32], slot: Int) {
+        var released = views[slot].released ?? Array(repeating: 0, count: participantCount)
+        for s in released.indices where s < frontier.count && frontier[s] > released[s] {
+            released[s] = min(frontier[s], views[slot].seen[s])
+        }
+        views[slot].released = released
+    }
+
+    /// Wakes the participants whose `send` failed with `wouldBlock` once the host's share has
+    /// room again.
+    mutating func wakeBlockedSenders(_ out: inout Outbox) {
+        guard let share = sendShare, ownUnsettledCount < share else { return }
+        for slot in views.indices where views[slot].sendWaiter {
+            views[slot].sendWaiter = false
+            out.wake(.sendable(id, participants[views[slot].participant]))
+        }
+    }
+
+    /// Flow control for a local send: throws `wouldBlock` (and remembers to wake the sender)
+    /// when the host's own uncollected messages fill its share of the buffer.
+    mutating func admitSend(slot: Int, _ out: inout Outbox) throws(PsyncError) {
+        guard let share = sendShare, ownUnsettledCount >= share else { return }
+        collect(&out)
+        guard ownUnsettledCount >= share else { return }
+        views[slot].sendWaiter = true
+        out.event(.sendBlocked(id, participants[views[slot].participant], unsettled: ownUnsettledCount))
+        throw .wouldBlock(id)
+    }
+
+    /// Section 3.3 for arrivals: whether a message that could be attached or held must be
+    /// discarded instead (a full buffer, or a pending conversation that already has its root).
+    /// Traced; Section 3.2's mechanisms recover it later.
+    mutating func mustDiscardArrival(_ mid: MessageID, from: HostID, _ out: inout Outbox) -> Bool {
+        if graph.count > 0 && isPendingOnly {
+            memory.discardedWhilePending = true
+            out.drop(Drop(.pendingConversation, conversation: id, message: mid, from: from))
+            return true
+        }
+        if let limit = config.bufferLimit, mid != .root, unsettledCount >= limit {
+            out.drop(Drop(.bufferFull, conversation: id, message: mid, from: from,
+                          detail: "\(unsettledCount) messages not yet stable, limit \(limit)"))
+            return true
+        }
+        return false
+    }
+
+    /// A pending view opened: if arrivals were discarded while the image was pending, pull them
+    /// back from every peer. Under `.gaps`, a digest stating the image's frontier, repeated until
+    /// a peer states its own; under `.paper`, one broadcast request with the image's leaves and
+    /// no message (Section 3.2.3: answered with everything after the leaves).
+    mutating func pullAfterPending(now: Instant, _ out: inout Outbox) {
+        guard memory.discardedWhilePending else { return }
+        memory.discardedWhilePending = false
+        switch config.recovery {
+        case .gaps:
+            peers.pulling = true
+            sendDigest(to: otherHosts, isReply: false, reason: .digest, &out)
+            noteActivity(now: now, &out)
+        case .paper:
+            let request = RetransmitRequest(conversation: id, message: nil, leaves: graph.leaves)
+            out.counters.retransmitRequestsSent += otherHosts.count
+            out.event(.retransmitRequested(request, to: otherHosts, broadcast: true))
+            out.transmit(.retransmitRequest(request), to: otherHosts)
+        }
+    }
+}
+
+extension ConversationImage {
+    /// The live node of `mid` in the view at `slot`, for operations that need the node.
+    func liveNode(_ mid: MessageID, slot: Int) throws(PsyncError) -> ContextGraph.NodeIndex {
+        guard views[slot].contains(mid), graph.contains(mid) else { throw .notInView(mid) }
+        guard let n = graph.index(of: mid) else { throw .reclaimed(mid) }
+        return n
+    }
+}
+
+/// Section 3.3 figures of one image (`Host.memory`).
+public struct ImageMemory: Sendable, Equatable {
+    /// Messages the image holds, reclaimed ones included.
+    public var messages: Int
+    /// Graph nodes not reclaimed.
+    public var liveNodes: Int
+    /// Messages not yet settled (what `bufferLimit` bounds).
+    public var unsettled: Int
+    /// Messages in the holding queue.
+    public var heldMessages: Int
+    /// Per sender: how many of its messages are collected, have freed buffers, have reclaimed nodes.
+    public var collected: [UInt32]
+    public var payloadsFreed: [UInt32]
+    public var nodesReclaimed: [UInt32]
+}
