@@ -47,6 +47,8 @@ struct ContextGraph {
     private var compactedClock: [[UInt32]]
     /// Per sender: its messages 1...payloadsFreed[s] have had their buffers freed.
     private(set) var payloadsFreed: [UInt32]
+    /// Bytes of the payloads the image holds (freed ones excluded).
+    private(set) var payloadBytes = 0
     /// `leafOf[s]`: whether the newest message of sender `s` in the image is a leaf of the image
     /// (only a sender's newest message can be a leaf: its older ones precede it).
     private var leafOf: [Bool]
@@ -216,6 +218,7 @@ struct ContextGraph {
         succHead.append(-1)
         mids.append(mid)
         payloads.append(payload)
+        payloadBytes += payload.count
         nodeOf[mid.senderIndex].append(n)
         leafOf[mid.senderIndex] = true
         return n
@@ -226,7 +229,9 @@ struct ContextGraph {
     mutating func freePayloads(sender s: ParticipantIndex, through sequence: UInt32) {
         guard sequence > payloadsFreed[s] else { return }
         for k in (payloadsFreed[s] + 1)...sequence where k > reclaimedOf[s] {
-            payloads[Int(node(s, k) - base)] = []
+            let i = Int(node(s, k) - base)
+            payloadBytes -= payloads[i].count
+            payloads[i] = []
         }
         payloadsFreed[s] = sequence
     }
@@ -257,6 +262,7 @@ struct ContextGraph {
         edgeBase += goneEdges
         mids.removeFirst(dropped)
         succHead.removeFirst(dropped)
+        payloadBytes -= payloads[..<dropped].reduce(0) { $0 + $1.count }
         payloads.removeFirst(dropped)
         clockPool.removeFirst(dropped * participantCount)
         base = newBase

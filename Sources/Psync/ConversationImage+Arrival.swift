@@ -44,7 +44,8 @@ extension ConversationImage {
         var work = [first]
         while let an = work.popLast() {
             if let c = graph.validate(an.message, predecessors: an.predecessors) {
-                out.drop(Drop(.contradiction, conversation: id, message: an.message, from: from, detail: "\(c)"))
+                let reason: DropReason = if case .reclaimedPredecessor = c { .reclaimedContext } else { .contradiction }
+                out.drop(Drop(reason, conversation: id, message: an.message, from: from, detail: "\(c)"))
                 continue
             }
             let n = graph.insert(an.message, predecessors: an.predecessors, payload: an.payload)

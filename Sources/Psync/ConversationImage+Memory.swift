@@ -136,7 +136,8 @@ extension ConversationImage {
     }
 
     /// Whether node `n` may be reclaimed: collected, stable in the image over every participant,
-    /// and released by every local view. O(participants).
+    /// and released by every local view: below what its filters still query, and freed by the
+    /// participant or older than the last Θ messages. O(participants).
     func isReclaimable(_ n: ContextGraph.NodeIndex) -> Bool {
         let mid = graph.mid(n)
         let s = mid.senderIndex
@@ -145,7 +146,9 @@ extension ConversationImage {
             guard graph.clock(sender: q, graph.frontier(q), s) >= mid.sequence else { return false }
         }
         let outsideThreshold = config.retainedNodes.map { Int(n) < graph.count - $0 } ?? false
-        return views.allSatisfy { v in v.released.map { mid.sequence <= $0[s] } ?? outsideThreshold }
+        return views.allSatisfy { v in
+            (v.retainedBeyond.map { mid.sequence <= $0[s] } ?? true) && (v.released.map { mid.sequence <= $0[s] } ?? outsideThreshold)
+        }
     }
 
     /// Section 3.3's `free_node`, as a per-sender prefix: the view at `slot` no longer needs the
@@ -175,6 +178,7 @@ extension ConversationImage {
         collect(&out)
         guard ownUnsettledCount >= share else { return }
         views[slot].sendWaiter = true
+        out.counters.sendsBlocked += 1
         out.event(.sendBlocked(id, participants[views[slot].participant], unsettled: ownUnsettledCount))
         throw .wouldBlock(id)
     }
@@ -236,6 +240,8 @@ public struct ImageMemory: Sendable, Equatable {
     public var unsettled: Int
     /// Messages in the holding queue.
     public var heldMessages: Int
+    /// Bytes of the payloads the image still holds.
+    public var payloadBytes: Int
     /// Per sender: how many of its messages are collected, have freed buffers, have reclaimed nodes.
     public var collected: [UInt32]
     public var payloadsFreed: [UInt32]

@@ -251,6 +251,21 @@ extension Host {
         images[i]!.collect(&outbox)
     }
 
+    /// Nodes beyond `frontier` (a per-sender prefix) in `pid`'s view stay queryable whatever
+    /// the threshold Θ says: a filter stack says this for the messages its filters may still
+    /// query (`OrderingFilter.releasedHistory`). Replaces the previous setting.
+    public func retainHistory(beyond frontier: [UInt32], in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) {
+        let (i, v) = try lookup(cid, pid, requireOpen: false)
+        images[i]!.views[v].retainedBeyond = frontier
+    }
+
+    /// How many of each sender's messages `pid`'s view holds (a view is down-closed, so this
+    /// vector is the view). O(participants).
+    public func viewFrontier(_ cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> [UInt32] {
+        let (image, slot) = try inspect(cid, pid)
+        return image.views[slot].seen
+    }
+
     /// Whether `send` would go through now (Section 3.3 flow control). O(local participants).
     public func canSend(_ cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> Bool {
         let (image, _) = try inspect(cid, pid)
@@ -263,6 +278,7 @@ extension Host {
         guard let i = slot(of: cid), let image = images[i] else { return nil }
         return ImageMemory(messages: image.graph.count, liveNodes: image.graph.liveCount,
                            unsettled: image.unsettledCount, heldMessages: image.holding.count,
+                           payloadBytes: image.graph.payloadBytes,
                            collected: image.memory.collected, payloadsFreed: image.graph.payloadsFreed,
                            nodesReclaimed: image.graph.reclaimedOf)
     }

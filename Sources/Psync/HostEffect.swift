@@ -154,6 +154,8 @@ public struct HostCounters: Sendable, Equatable {
     public var digestsSent = 0
     public var retransmittedMessages = 0
     public var resends = 0
+    /// Sends that flow control refused with `wouldBlock` (Section 3.3).
+    public var sendsBlocked = 0
     public var drops: [DropReason: Int] = [:]
     public init() {}
 }

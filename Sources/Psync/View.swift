@@ -28,9 +28,12 @@ struct View {
     var receiveWaiter: Instant??
     /// A send failed with `wouldBlock`: wake the participant when its host's share frees.
     var sendWaiter = false
-    /// Section 3.3's `free_node`: per sender, the prefix of the view the participant (or its
-    /// filters) released. nil until the first release: then the threshold Θ decides alone.
+    /// Section 3.3's `free_node`: per sender, the prefix of the view the participant released.
+    /// nil until the first release: until then the threshold Θ decides alone.
     var released: [UInt32]?
+    /// The prefix of the view the filters above no longer query (`Host.retainHistory`): nodes
+    /// beyond it are kept whatever Θ says. nil: no filter said anything, Θ decides.
+    var retainedBeyond: [UInt32]?
 
     init(participant: ParticipantIndex, participantCount: Int, state: State) {
         self.participant = participant

@@ -10,6 +10,9 @@ public final class CausalFilter: OrderingFilter {
 
     public func input(_ message: FilterMessage, _ context: FilterContext) { ready.append(message) }
 
+    /// Section 3.3: queries no node, so Θ may reclaim anything.
+    public func releasedHistory(_ context: FilterContext) -> [UInt32] { context.viewFrontier }
+
     public func update(_ context: FilterContext) {
         for m in ready { context.deliver(m, from: self) }
         ready.removeAll()

@@ -47,6 +47,14 @@ public final class DepthFirstFilter: OrderingFilter {
 
     public func input(_ message: FilterMessage, _ context: FilterContext) { delivery.input(message) }
 
+    /// Section 3.3: the filter queries uncommitted messages and the successors of the message it
+    /// is expanding, the newest committed one.
+    public func releasedHistory(_ context: FilterContext) -> [UInt32] {
+        var released = committed
+        if let x = expanding { released[x.senderIndex] = x.sequence - 1 }
+        return released
+    }
+
     public func update(_ context: FilterContext) {
         if !begun && context.contains(.root) {
             begun = true

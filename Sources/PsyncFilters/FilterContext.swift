@@ -46,6 +46,9 @@ public final class FilterContext {
     public func followers(_ m: MessageID) -> [ParticipantIndex] { (try? host.followers(m, in: conversation, as: participant)) ?? [] }
     public func precedes(_ a: MessageID, _ b: MessageID) -> Bool { (try? host.precedes(a, b, in: conversation, as: participant)) ?? false }
     public func sender(_ m: MessageID) -> ParticipantID { participants[m.senderIndex] }
+    /// How many of each sender's messages the view holds: the whole view, as a prefix (what a
+    /// filter that queries no node returns from `releasedHistory`).
+    public var viewFrontier: [UInt32] { (try? host.viewFrontier(conversation, as: participant)) ?? [] }
 
     /// Stable over the agreed participant set: every agreed participant other than the sender
     /// has a message in the view that follows `m`.

@@ -236,6 +236,20 @@ public final class FilterStack {
             for f in filters { f.update(context) }
             if positions != before || !arrived.isEmpty { moved = true }
         }
+        retainQueriedHistory()
+    }
+
+    /// Tells the host which nodes the filters may still query (Section 3.3's Θ reclaims only
+    /// below what every filter released). Only under a threshold: otherwise nothing is reclaimed
+    /// by age and the call would cost for nothing.
+    private func retainQueriedHistory() {
+        guard context.host.config.retainedNodes != nil else { return }
+        var released = context.viewFrontier
+        for f in filters {
+            let r = f.releasedHistory(context)
+            for s in released.indices { released[s] = min(released[s], s < r.count ? r[s] : 0) }
+        }
+        try? context.host.retainHistory(beyond: released, in: context.conversation, as: context.participant)
     }
 
     private func index(of filter: OrderingFilter) -> Int {

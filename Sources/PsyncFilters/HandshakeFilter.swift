@@ -98,6 +98,9 @@ public final class HandshakeFilter: OrderingFilter {
 
     public func input(_ message: FilterMessage, _ context: FilterContext) { inputs.append(message) }
 
+    /// Section 3.3: asks only about stability, which needs no node, so Θ may reclaim anything.
+    public func releasedHistory(_ context: FilterContext) -> [UInt32] { context.viewFrontier }
+
     public func update(_ context: FilterContext) {
         takeSteps(context)
         for m in inputs {

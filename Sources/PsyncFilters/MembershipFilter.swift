@@ -193,6 +193,9 @@ public final class MembershipFilter: OrderingFilter {
         context.record(kind.rawValue, from: self, [("target", .string(c.target.description)), ("position", .uint(UInt64(c.position)))])
     }
 
+    /// Section 3.3: asks only about stability, which needs no node, so Θ may reclaim anything.
+    public func releasedHistory(_ context: FilterContext) -> [UInt32] { context.viewFrontier }
+
     public func update(_ context: FilterContext) {
         for m in upward { context.deliver(m, from: self) }
         delivered += upward.count

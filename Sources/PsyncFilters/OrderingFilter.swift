@@ -37,6 +37,11 @@ public protocol OrderingFilter: AnyObject {
     func send(_ payload: [UInt8], _ context: FilterContext) -> Bool
     /// A timer set with `context.setTimer` fired.
     func timerFired(_ token: Int, _ context: FilterContext)
+    /// Section 3.3: the prefix of the view (per sender, how many of its messages) whose nodes
+    /// this filter will never query again with `next`, `prev` or `precedes` (stability queries
+    /// need no node). Under the threshold Θ the host reclaims nothing beyond it. The default,
+    /// nothing, is always safe: a filter that needs history beyond Θ says so by keeping it.
+    func releasedHistory(_ context: FilterContext) -> [UInt32]
 }
 
 extension OrderingFilter {
@@ -47,6 +52,7 @@ extension OrderingFilter {
     public func batchEnded(received: [FilterMessage], sentSomething: Bool, _ context: FilterContext) {}
     public func send(_ payload: [UInt8], _ context: FilterContext) -> Bool { context.send(payload, from: self) }
     public func timerFired(_ token: Int, _ context: FilterContext) {}
+    public func releasedHistory(_ context: FilterContext) -> [UInt32] { [] }
 }
 
 /// Promises a filter makes about what it delivers.

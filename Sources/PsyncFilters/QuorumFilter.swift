@@ -38,6 +38,9 @@ public final class QuorumFilter: OrderingFilter {
         if token == Acknowledgement.timerToken { acknowledgement.timerFired(filter: self, context) }
     }
 
+    /// Section 3.3: asks only about stability, which needs no node, so Θ may reclaim anything.
+    public func releasedHistory(_ context: FilterContext) -> [UInt32] { context.viewFrontier }
+
     public func update(_ context: FilterContext) {
         let k = Self.size(quorum, participants: context.participants.count)
         var waiting: [FilterMessage] = []

@@ -14,6 +14,9 @@ public final class StableCausalFilter: OrderingFilter {
         if !message.isControl(of: name) { waiting.append(message) }
     }
 
+    /// Section 3.3: asks only about stability, which needs no node, so Θ may reclaim anything.
+    public func releasedHistory(_ context: FilterContext) -> [UInt32] { context.viewFrontier }
+
     public func update(_ context: FilterContext) {
         // A message is stable only after its predecessors are, so the head goes first.
         while let m = waiting.first, context.isAgreedStable(m.id) {

@@ -38,6 +38,9 @@ public final class WavesFilter: OrderingFilter {
 
     public func input(_ message: FilterMessage, _ context: FilterContext) { delivery.input(message) }
 
+    /// Section 3.3: waves query the predecessors of uncommitted messages only.
+    public func releasedHistory(_ context: FilterContext) -> [UInt32] { committed }
+
     public func update(_ context: FilterContext) {
         while let wave = currentWave(context), let trigger = wave.first(where: { context.isAgreedStable($0) }) {
             wavesCommitted += 1

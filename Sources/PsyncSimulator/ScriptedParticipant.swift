@@ -84,8 +84,6 @@ extension Simulator {
             var dataFrom: [ParticipantIndex] = []
             while let (mid, payload) = try! host.receive(cid, as: pid) {
                 record(i, mid)
-                apps[i].received.append(mid)
-                receivedAt[i][mid] = now
                 if Workload.isData(payload) {
                     dataFrom.append(mid.senderIndex)
                     dataEnteredView(i, mid)
@@ -147,8 +145,10 @@ extension Simulator {
 
     /// Bookkeeping of a message participant i sent: the reference context, the time.
     func sent(_ i: Int, _ mid: MessageID, data: Bool) {
-        if config.recordsHistory { apps[i].sends.append((mid, apps[i].history.count)) }
-        sentAt[mid] = now
+        if config.recordsHistory {
+            apps[i].sends.append((mid, apps[i].history.count))
+            sentAt[mid] = now
+        }
         record(i, mid)
         apps[i].lastSent = mid
         if data {
@@ -162,5 +162,9 @@ extension Simulator {
         guard config.recordsHistory else { return }
         apps[i].history.append(mid)
         apps[i].historyTimes.append(now)
+        if mid.senderIndex != i {
+            apps[i].received.append(mid)
+            receivedAt[i][mid] = now
+        }
     }
 }

@@ -13,8 +13,9 @@ public struct SimulationConfig: Codable, Sendable, Equatable {
     public var host: HostConfig
     /// The run stops here even if events remain (a safety net; runs normally drain first).
     public var timeLimitNanoseconds: UInt64
-    /// Keep each participant's history and the reference contexts for the checkers (memory
-    /// grows with messages × participants).
+    /// Keep each participant's history, receive and send times, filter deliveries and the
+    /// reference contexts, for the checkers and the latency figures (memory grows with
+    /// messages × participants). Off, a run's own bookkeeping stays constant in memory.
     public var recordsHistory: Bool
     /// The filter stack every participant's application uses, bottom first (`FilterRegistry`
     /// names, such as ["waves"] or ["waves", "membership"]); empty: the application receives

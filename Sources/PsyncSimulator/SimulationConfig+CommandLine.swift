@@ -6,7 +6,7 @@ extension SimulationConfig {
     /// nil when the configuration uses something the command line cannot express (drop rules,
     /// per-link overrides, engine timers other than the defaults).
     public var commandLineArguments: [String]? {
-        guard faults.drops.isEmpty, network.overrides.isEmpty, host == HostConfig(recovery: host.recovery),
+        guard faults.drops.isEmpty, network.overrides.isEmpty, let engine = host.engineArguments,
               timeLimitNanoseconds == SimulationConfig().timeLimitNanoseconds
         else { return nil }
         let w = workload, l = network.link
@@ -18,7 +18,7 @@ extension SimulationConfig {
                     "--reorder-delay", formatDuration(l.reorderDelayMaxNanoseconds),
                     "--settle-timeout", formatDuration(w.settleTimeoutNanoseconds),
                     "--settle-attempts", "\(w.settleAttempts)"]
-        if host.recovery != HostConfig().recovery { args += ["--recovery", host.recovery.rawValue] }
+        args += engine
         if !w.acknowledges { args.append("--no-acks") }
         if w.pattern == .ring { args.append("--ring") }
         if w.betaFraction > 0 { args += ["--beta", "\(w.betaFraction)"] }
@@ -37,6 +37,25 @@ extension SimulationConfig {
             return "(seed \(seed); this configuration uses options only the library API sets)"
         }
         return "swift run -c release psync simulate " + args.joined(separator: " ")
+    }
+}
+
+extension HostConfig {
+    /// (Shared by `psync simulate` and `psync node`.)
+    /// The command-line arguments that set this configuration's `EngineOptions`, or nil if it
+    /// changes something the command line cannot (timers, attempts, bounds).
+    public var engineArguments: [String]? {
+        var expressible = HostConfig(recovery: recovery)
+        expressible.reclaimsPayloads = reclaimsPayloads
+        expressible.retainedNodes = retainedNodes
+        expressible.bufferLimit = bufferLimit
+        guard self == expressible else { return nil }
+        var args: [String] = []
+        if recovery != HostConfig().recovery { args += ["--recovery", recovery.rawValue] }
+        if !reclaimsPayloads { args.append("--keep-payloads") }
+        if let retainedNodes { args += ["--retain", "\(retainedNodes)"] }
+        if let bufferLimit { args += ["--buffer-limit", "\(bufferLimit)"] }
+        return args
     }
 }
 

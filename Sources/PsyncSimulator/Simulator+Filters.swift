@@ -10,17 +10,16 @@ extension Simulator {
         filterGuarantees = filters.map(\.guarantees)
         let stack = try! FilterStack(filters, host: hosts[i], conversation: cid, participant: apps[i].pid,
                                      now: Instant(nanoseconds: now), trace: trace)
+        let records = config.recordsHistory
         stack.onViewGrew = { [unowned self] m in
-            if m.isApplication { self.applicationMessages.insert(m.id) }
+            if records && m.isApplication { self.applicationMessages.insert(m.id) }
             if m.sender == self.apps[i].pid { self.sent(i, m.id, data: m.isWorkloadData) } else {
                 self.record(i, m.id)
-                self.apps[i].received.append(m.id)
-                self.receivedAt[i][m.id] = self.now
                 if m.isWorkloadData { self.dataEnteredView(i, m.id) }
             }
         }
         stack.onDeliver = { [unowned self] f, m, _ in
-            self.filterDeliveries[f][i].append(FilterDelivery(message: m.id, time: self.now, content: m.content))
+            if records { self.filterDeliveries[f][i].append(FilterDelivery(message: m.id, time: self.now, content: m.content)) }
         }
         apps[i].stack = stack
         stack.start(now: Instant(nanoseconds: now))

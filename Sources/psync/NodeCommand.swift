@@ -39,7 +39,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Delay of outgoing datagrams (const:2ms, uniform:1ms-5ms, exp:3ms).", transform: delayArgument)
     var delay = DelayDistribution.constant(nanoseconds: 0)
     @Option(help: "Probability that an outgoing datagram is held back so later ones overtake it.") var reorder = 0.0
-    @Option(help: "How lost messages are recovered: gaps (default) or paper.") var recovery: RecoveryPolicy = .gaps
+    @OptionGroup var engine: EngineOptions
     @Flag(help: "Run the simulator's scripted workload instead of reading standard input.") var workload = false
     @Option(help: "Workload: data messages this participant sends.") var messages = 10
     @Option(help: "Workload: mean interval between sends.", transform: durationArgument) var interval: UInt64 = 10_000_000
@@ -87,9 +87,10 @@ struct NodeCommand: AsyncParsableCommand {
             ("peers", .string(book.hostIDs.map { "\($0.rawValue)=\(book.endpoint(of: $0)!)" }.joined(separator: ","))),
             ("filters", .array(filterNames.map { .string($0) })), ("workload", .bool(workload)), ("ring", .bool(ring)),
             ("messages", .uint(UInt64(messages))), ("drop", .double(drop)), ("duplicate", .double(duplicate)),
-            ("delay", .string(delay.description)), ("recovery", .string(recovery.rawValue)),
+            ("delay", .string(delay.description)), ("recovery", .string(engine.recovery.rawValue)),
+            ("engine", .array((engine.host.engineArguments ?? []).map { .string($0) })),
         ])
-        var config = NodeConfig(host: host, listen: endpoint, peers: book, engine: HostConfig(recovery: recovery), seed: seed,
+        var config = NodeConfig(host: host, listen: endpoint, peers: book, engine: engine.host, seed: seed,
                                 faults: LinkModel(delay: delay, lossProbability: drop, duplicateProbability: duplicate,
                                                   reorderProbability: reorder),
                                 tracePath: trace, settings: settings)

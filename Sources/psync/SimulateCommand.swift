@@ -40,8 +40,7 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .customLong("no-check"), help: "Skip the checkers (they keep every participant's history).") var noCheck = false
     @Option(help: "Write the run's trace here (LZ4 frames of JSON Lines; see Traces/FORMAT.md).") var trace: String?
     @Option(help: "The application's ordering filter stack, bottom first: NAME[,NAME...] (see 'psync filters').") var filter: String?
-    @Option(help: "How lost messages are recovered: 'gaps' (the default: exact requests per gap, backoff, tail recovery) or 'paper' (Section 3.2 literally).")
-    var recovery: RecoveryPolicy = .gaps
+    @OptionGroup var engine: EngineOptions
 
     func validate() throws {
         guard participants >= 1 && participants <= 1024 else { throw ValidationError("--participants must be 1...1024") }
@@ -71,7 +70,7 @@ struct SimulateCommand: ParsableCommand {
                                pattern: ring ? .ring : nil),
             network: NetworkModel(link: LinkModel(delay: delay, lossProbability: loss, duplicateProbability: duplicate,
                                                   reorderProbability: reorder, reorderDelayMaxNanoseconds: reorderDelay)),
-            faults: FaultSchedule(partitions: partition, crashes: crash), host: HostConfig(recovery: recovery),
+            faults: FaultSchedule(partitions: partition, crashes: crash), host: engine.host,
             recordsHistory: !noCheck, filters: filterNames)
     }
 
@@ -126,4 +125,3 @@ func crashArgument(_ text: String) throws -> Crash {
     return c
 }
 
-extension RecoveryPolicy: ExpressibleByArgument {}

@@ -1,0 +1,256 @@
+import Testing
+@testable import Psync
+import PsyncSimulator
+
+/// Section 3.3: buffers freed once messages are held everywhere, graph nodes reclaimed by
+/// `freeNode` and the threshold Θ, flow control, and the one-message rule of pending
+/// conversations. Scenarios driven packet by packet (`Fixture`).
+@Suite struct MemoryTests {
+    /// Everybody receives everything in flight, repeatedly, until nothing moves.
+    static func settle(_ f: Fixture) {
+        for _ in 0..<50 {
+            f.net.deliverAll()
+            for i in f.pids.indices { f.receiveAll(i) }
+            if f.net.inFlight.isEmpty { return }
+        }
+    }
+
+    func payload(_ f: Fixture, _ m: MessageID, at i: Int) -> Result<[UInt8], PsyncError> {
+        Result { () throws(PsyncError) in try f.net[i].payload(m, in: f.cid, as: f.pids[i]) }
+    }
+
+    /// A buffer is kept while some host may still ask for it (a lost message is answered from
+    /// it), and freed once every host is known to hold it and the local participant received it.
+    @Test func buffersAreFreedOnlyOnceEveryHostHoldsTheMessage() throws {
+        let f = Fixture(3)
+        let a1 = f.send(0, "root")
+        Self.settle(f)
+        let a2 = f.send(0, "lost on the way to c")
+        f.lose(a2, to: [2])
+        f.deliver(a2, to: [1])
+        f.receiveAll(1)
+        let b1 = f.send(1, "b follows a2")
+        f.deliver(b1, to: [0])
+        f.receiveAll(0)
+        // c lacks a2: a and b must still be able to send it.
+        #expect(payload(f, a2, at: 0) == .success(Array("lost on the way to c".utf8)))
+        #expect(f.net[0].memory(f.cid)!.payloadsFreed[0] < 2)
+        f.deliver(b1, to: [2])               // c holds b1, misses a2: it asks and is answered
+        f.net.advance(by: 20_000_000)
+        Self.settle(f)
+        #expect(f.net.messages(2, f.cid).contains(a2))
+        #expect(f.events(0).contains { if case .retransmitAnswered(_, _, let ms, _) = $0 { ms.contains(a2) } else { false } }
+                || f.events(1).contains { if case .retransmitAnswered(_, _, let ms, _) = $0 { ms.contains(a2) } else { false } })
+        // c's next message shows a and b that c holds a2; a's buffer goes, the id stays.
+        f.send(2, "c follows everything")
+        Self.settle(f)
+        f.send(0, "a follows c")
+        Self.settle(f)
+        #expect(payload(f, a2, at: 0) == .failure(.payloadReclaimed(a2)))
+        #expect(payload(f, a1, at: 1) == .failure(.payloadReclaimed(a1)))
+        #expect(try f.net[0].contains(a2, in: f.cid, as: f.pids[0]))
+        #expect(f.stable(a2, at: 0))
+        // Nothing freed is ever sent again: a stale request for it gets no answer.
+        let before = f.net[0].counters.retransmittedMessages
+        _ = f.net[0].handle(.packet(.frontierRequest(FrontierRequest(conversation: f.cid, frontier: [], wanted: [a2])),
+                                    from: HostID(2)), now: f.net.now)
+        #expect(f.net[0].counters.retransmittedMessages == before)
+    }
+
+    /// With reclamation off (the bench's baseline) every buffer stays.
+    @Test func keepingPayloadsFreesNothing() {
+        var config = HostConfig()
+        config.reclaimsPayloads = false
+        let f = Fixture(2, config: config)
+        let mids = Self.conversation(f, messages: 10)
+        f.send(0, "last")
+        Self.settle(f)
+        for m in mids { #expect((try? f.net[1].payload(m, in: f.cid, as: f.pids[1])) != nil) }
+        #expect(f.net[1].memory(f.cid)!.payloadsFreed.allSatisfy { $0 == 0 })
+    }
+
+    /// A long alternating conversation between two hosts; returns the ids in send order.
+    static func conversation(_ f: Fixture, messages: Int) -> [MessageID] {
+        var mids: [MessageID] = []
+        for k in 0..<messages {
+            mids.append(f.send(k % 2, "m\(k)"))
+            settle(f)
+        }
+        return mids
+    }
+
+    /// `freeNode(m)` reclaims m and its predecessors once they are stable in the image; every
+    /// operation that needs a reclaimed node says so with a typed error, and the ones that do
+    /// not (membership, stability) still answer correctly.
+    @Test func freeNodeReclaimsANodeAndItsPredecessors() throws {
+        let f = Fixture(2)
+        let mids = Self.conversation(f, messages: 200)
+        let cut = mids[120]
+        try f.net[0].freeNode(cut, in: f.cid, as: f.pids[0])
+        f.send(0, "one more")
+        Self.settle(f)
+        let memory = f.net[0].memory(f.cid)!
+        #expect(memory.liveNodes < 201 - 64, "\(memory.liveNodes) live nodes")
+        #expect(memory.messages == 201)
+        let reclaimed = mids[10], kept = mids[150]
+        let host = f.net[0], cid = f.cid, a = f.pids[0]
+        #expect(throws: PsyncError.reclaimed(reclaimed)) { try host.prev(reclaimed, in: cid, as: a) }
+        #expect(throws: PsyncError.reclaimed(reclaimed)) { try host.next(reclaimed, in: cid, as: a) }
+        #expect(throws: PsyncError.reclaimed(reclaimed)) { try host.payload(reclaimed, in: cid, as: a) }
+        #expect(throws: PsyncError.reclaimed(reclaimed)) { try host.precedes(mids[5], reclaimed, in: cid, as: a) }
+        #expect(try host.precedes(reclaimed, kept, in: cid, as: a))
+        #expect(try host.stable(reclaimed, in: cid, as: a))
+        #expect(try host.prev(kept, in: cid, as: a) == [mids[149]])
+        #expect(try host.contains(reclaimed, in: cid, as: a))
+        // Freeing what is already reclaimed is a no-op; host b, which freed nothing, keeps all.
+        try host.freeNode(reclaimed, in: cid, as: a)
+        #expect(f.net[1].memory(f.cid)!.liveNodes == 201)
+    }
+
+    /// Θ keeps the last Θ messages queryable; older nodes go once stable, in chunks, so the
+    /// image stays within Θ plus a chunk; the images still hold the same messages.
+    @Test func thresholdKeepsOnlyTheLastThetaMessagesQueryable() throws {
+        var config = HostConfig()
+        config.retainedNodes = 40
+        let f = Fixture(2, config: config)
+        let mids = Self.conversation(f, messages: 400)
+        for i in 0..<2 {
+            let memory = f.net[i].memory(f.cid)!
+            #expect(memory.liveNodes <= 40 + 40 / 3 + 32 + 2, "h\(i): \(memory.liveNodes) live nodes")
+            #expect(memory.nodesReclaimed.reduce(0, +) > 300)
+            for m in mids.suffix(40) { _ = try f.net[i].prev(m, in: f.cid, as: f.pids[i]) }
+            let old = mids[0]
+            #expect(throws: PsyncError.reclaimed(old)) { try f.net[i].prev(old, in: f.cid, as: f.pids[i]) }
+        }
+        #expect(f.net[0].frontier(f.cid) == f.net[1].frontier(f.cid))
+    }
+
+    /// A message naming a reclaimed predecessor that is not its sender's newest reclaimed one
+    /// cannot be placed (its clock is gone): it is dropped and traced, not trapped on.
+    @Test func aMessageInTheContextOfAReclaimedNodeIsDropped() throws {
+        var config = HostConfig()
+        config.retainedNodes = 10
+        let f = Fixture(2, config: config)
+        let mids = Self.conversation(f, messages: 200)
+        let next = MessageID(sender: 1, sequence: f.net[1].frontier(f.cid)![1] + 1)
+        let forged = AddNode(conversation: f.cid, message: next, sender: f.pids[1], predecessors: [mids[2]], payload: [])
+        f.net.collectAll()
+        _ = f.net[0].handle(.packet(.addNode(forged), from: HostID(1)), now: f.net.now)
+        #expect(f.drops(0, .reclaimedContext) == 1)
+        #expect(f.net[0].frontier(f.cid) == f.net[1].frontier(f.cid))
+    }
+
+    /// Flow control: a host's sends block at its share of the buffer limit (`wouldBlock`,
+    /// traced), and the host says `.sendable` once what it sent is held everywhere.
+    @Test func sendBlocksAtTheShareAndResumesWhenMessagesSettle() throws {
+        var config = HostConfig()
+        config.bufferLimit = 6                       // 2 hosts: a share of 3 each
+        let f = Fixture(2, config: config)
+        for k in 0..<3 { f.send(0, "m\(k)") }
+        #expect(try !f.net[0].canSend(f.cid, as: f.pids[0]))
+        let host = f.net[0], cid = f.cid, a = f.pids[0]
+        #expect(throws: PsyncError.wouldBlock(cid)) { try host.send([1], in: cid, as: a, now: .zero) }
+        f.net.collect(0)
+        #expect(f.events(0).contains { if case .sendBlocked(_, _, 3) = $0 { true } else { false } })
+        #expect(f.net[0].counters.sendsBlocked == 1)
+        f.net.deliverAll()
+        f.receiveAll(1)
+        #expect(!f.net.log.contains { h, e in h == HostID(0) && e == .sendable(f.cid, f.pids[0]) })
+        f.send(1, "b has them all")
+        f.net.deliverAll()
+        #expect(f.net.log.contains { h, e in h == HostID(0) && e == .sendable(f.cid, f.pids[0]) })
+        #expect(try f.net[0].canSend(f.cid, as: f.pids[0]))
+        f.send(0, "goes through")
+    }
+
+    /// A quiet conversation learns what its peers hold from digests: a blocked sender whose
+    /// peer never answers in the conversation is released by tail recovery, at no cost to a
+    /// busy one.
+    @Test func aQuietPeerReleasesABlockedSenderThroughDigests() throws {
+        var config = HostConfig()
+        config.bufferLimit = 4
+        let f = Fixture(2, config: config)
+        for k in 0..<2 { f.send(0, "m\(k)") }
+        f.net.deliverAll()
+        f.receiveAll(1)
+        #expect(try !f.net[0].canSend(f.cid, as: f.pids[0]))
+        for _ in 0..<10 {
+            f.net.advance(by: 100_000_000)
+            f.net.deliverAll()
+        }
+        #expect(try f.net[0].canSend(f.cid, as: f.pids[0]))
+    }
+
+    /// Section 3.3: a pending conversation (no `passiveOpen` yet) stores one message, its root;
+    /// the rest is discarded and pulled back when the participant opens it.
+    @Test func aPendingConversationKeepsOneMessageAndPullsTheRestOnOpening() throws {
+        let net = ManualNetwork(hostCount: 2)
+        let pids = (0..<2).map { ParticipantID(host: HostID(UInt32($0))) }
+        let cid = ConversationID(5)
+        try net[0].activeOpen(pids, as: pids[0], conversation: cid)
+        for k in 0..<6 { _ = try net[0].send(Array("m\(k)".utf8), in: cid, as: pids[0], now: net.now) }
+        net.collectAll()
+        net.deliverAll()
+        #expect(net[1].frontier(cid) == [1, 0])
+        #expect(net[1].counters.drops[.pendingConversation] == 5)
+        #expect(net[1].passiveOpen(pids[1], now: net.now) == cid)
+        net.collectAll()
+        net.deliverAll()
+        var received: [MessageID] = []
+        while let (m, _) = try net[1].receive(cid, as: pids[1]) { received.append(m) }
+        #expect(received == (1...6).map { MessageID(sender: 0, sequence: $0) })
+    }
+
+    /// The same under the paper's recovery policy: one broadcast request with the leaves.
+    @Test func aPendingConversationPullsUnderThePaperPolicyToo() throws {
+        let net = ManualNetwork(hostCount: 3, config: HostConfig(recovery: .paper))
+        let pids = (0..<3).map { ParticipantID(host: HostID(UInt32($0))) }
+        let cid = ConversationID(6)
+        try net[0].activeOpen(pids, as: pids[0], conversation: cid)
+        _ = net[2].passiveOpen(pids[2], now: net.now)
+        for k in 0..<4 { _ = try net[0].send(Array("m\(k)".utf8), in: cid, as: pids[0], now: net.now) }
+        net.collectAll()
+        net.deliverAll()
+        #expect(net[1].frontier(cid) == [1, 0, 0])
+        _ = net[1].passiveOpen(pids[1], now: net.now)
+        net.collectAll()
+        net.deliverAll()
+        #expect(net[1].frontier(cid) == [4, 0, 0])
+    }
+
+    /// Past the bound on pending conversations the SC itself is discarded (Section 3.3); the
+    /// opener's tail recovery brings the conversation back once the first one is opened, and
+    /// nothing of it is lost.
+    @Test func aConversationPastThePendingLimitIsRecovered() throws {
+        var config = HostConfig()
+        config.pendingConversationLimit = 1
+        let net = ManualNetwork(hostCount: 2, config: config)
+        let pids = (0..<2).map { ParticipantID(host: HostID(UInt32($0))) }
+        for c in [ConversationID(1), ConversationID(2)] {
+            try net[0].activeOpen(pids, as: pids[0], conversation: c)
+            for k in 0..<3 { _ = try net[0].send(Array("m\(k)".utf8), in: c, as: pids[0], now: net.now) }
+        }
+        net.collectAll()
+        net.deliverAll()
+        #expect(net[1].counters.drops[.pendingLimit] ?? 0 >= 1)
+        #expect(net[1].passiveOpen(pids[1], now: net.now) == ConversationID(1))
+        net.collectAll()
+        var second: ConversationID?
+        for _ in 0..<40 where second == nil {
+            net.advance(by: 50_000_000)
+            net.deliverAll()
+            second = net[1].passiveOpen(pids[1], now: net.now)
+            net.collectAll()
+        }
+        #expect(second == ConversationID(2))
+        for _ in 0..<20 {
+            net.advance(by: 50_000_000)
+            net.deliverAll()
+        }
+        for c in [ConversationID(1), ConversationID(2)] {
+            var received = 0
+            while try net[1].receive(c, as: pids[1]) != nil { received += 1 }
+            #expect(received == 3, "\(c)")
+        }
+    }
+}
