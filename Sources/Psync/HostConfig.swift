@@ -77,3 +77,40 @@ public struct HostConfig: Sendable, Hashable, Codable {
     /// Requests for one gap before its held messages are discarded (`.gaps`).
     var requestAttempts: Int { sourceRequestAttempts + memberRequestAttempts + broadcastRequestAttempts }
 }
+
+extension HostConfig {
+    enum CodingKeys: String, CodingKey {
+        case recovery, holdTimeoutNanoseconds, retransmitTimeoutNanoseconds, retransmitTimeoutMaxNanoseconds
+        case sourceRequestAttempts, memberRequestAttempts, broadcastRequestAttempts, digestQuietNanoseconds, digestAttempts
+        case retransmitBatchLimit, holdingQueueLimit, pendingConversationLimit, reclaimsPayloads, retainedNodes, bufferLimit
+        case orphanPacketLimit, reportsEvents, wireLimits
+    }
+
+    /// Decodes a configuration written by any version: a setting that is absent takes the value
+    /// the run that wrote it had. Traces name their configuration, and replay re-runs it, so a
+    /// trace written before Section 3.3 (no `reclaimsPayloads`) kept every payload.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(recovery: try c.decodeIfPresent(RecoveryPolicy.self, forKey: .recovery) ?? .gaps)
+        func read<T: Decodable>(_ key: CodingKeys, _ field: inout T) throws {
+            if let value = try c.decodeIfPresent(T.self, forKey: key) { field = value }
+        }
+        try read(.holdTimeoutNanoseconds, &holdTimeoutNanoseconds)
+        try read(.retransmitTimeoutNanoseconds, &retransmitTimeoutNanoseconds)
+        try read(.retransmitTimeoutMaxNanoseconds, &retransmitTimeoutMaxNanoseconds)
+        try read(.sourceRequestAttempts, &sourceRequestAttempts)
+        try read(.memberRequestAttempts, &memberRequestAttempts)
+        try read(.broadcastRequestAttempts, &broadcastRequestAttempts)
+        try read(.digestQuietNanoseconds, &digestQuietNanoseconds)
+        try read(.digestAttempts, &digestAttempts)
+        try read(.retransmitBatchLimit, &retransmitBatchLimit)
+        try read(.holdingQueueLimit, &holdingQueueLimit)
+        try read(.pendingConversationLimit, &pendingConversationLimit)
+        reclaimsPayloads = try c.decodeIfPresent(Bool.self, forKey: .reclaimsPayloads) ?? false
+        retainedNodes = try c.decodeIfPresent(Int.self, forKey: .retainedNodes)
+        bufferLimit = try c.decodeIfPresent(Int.self, forKey: .bufferLimit)
+        try read(.orphanPacketLimit, &orphanPacketLimit)
+        try read(.reportsEvents, &reportsEvents)
+        try read(.wireLimits, &wireLimits)
+    }
+}

@@ -11,8 +11,15 @@ public struct SimulationResult: Sendable {
     public var network: NetworkCounters
     public var hostCounters: [HostCounters]
     public var crashed: Set<HostID>
-    /// Per host (nil if crashed or without an image): each message with its predecessors.
+    /// Per host (nil if crashed or without an image): each message with its predecessors. With
+    /// the threshold Θ and without history recording, only the nodes not reclaimed.
     public var images: [[MessageID: [MessageID]]?]
+    /// Per host (nil if crashed or without an image): how many of each participant's messages
+    /// its image holds, reclaimed ones included. Images are down-closed, so this is the image's
+    /// set of messages, in O(participants) memory.
+    public var frontiers: [[UInt32]?]
+    /// Per host: Section 3.3's figures of its image at the end.
+    public var memory: [ImageMemory?]
     /// Per participant: messages received, in order; and sent or received, in order.
     public var received: [[MessageID]]
     public var histories: [[MessageID]]
@@ -33,9 +40,12 @@ public struct SimulationResult: Sendable {
 
     /// Whether every running host's image holds the same set of messages.
     public var converged: Bool {
-        let sets = images.compactMap { $0.map { Set($0.keys) } }
-        return sets.allSatisfy { $0 == sets.first }
+        let running = frontiers.compactMap { $0 }
+        return running.allSatisfy { $0 == running.first }
     }
+
+    /// How many messages each running host's image holds.
+    public var imageSizes: [Int] { frontiers.compactMap { $0.map { Int($0.reduce(0, +)) } } }
 
     public func total(_ field: KeyPath<HostCounters, Int>) -> Int { hostCounters.reduce(0) { $0 + $1[keyPath: field] } }
 
@@ -60,6 +70,7 @@ extension Simulator {
         return SimulationResult(
             config: config, quiescenceNanoseconds: lastActivity, interruptedAtNanoseconds: interruptedAt, network: network,
             hostCounters: hosts.map(\.counters), crashed: crashed, images: images,
+            frontiers: hosts.map { crashed.contains($0.id) ? nil : $0.frontier(cid) }, memory: hosts.map { $0.memory(cid) },
             received: apps.map(\.received), histories: apps.map(\.history), historyTimes: apps.map(\.historyTimes),
             contexts: ReferenceContexts(histories: apps.map(\.history), sent: apps.map(\.sends)),
             dataSent: apps.reduce(0) { $0 + $1.dataSent }, acksSent: apps.reduce(0) { $0 + $1.acksSent },

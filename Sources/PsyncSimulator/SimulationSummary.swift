@@ -7,7 +7,6 @@ public struct SimulationSummary {
 
     public var text: String {
         let r = result
-        let images = r.images.compactMap { $0?.count }
         var lines = [
             "seed \(r.config.seed): \(r.config.participants) participants, delay \(r.config.network.link.delay), loss \(r.config.network.link.lossProbability), duplicate \(r.config.network.link.duplicateProbability), reorder \(r.config.network.link.reorderProbability)",
             "messages sent:        \(r.dataSent) data + \(r.acksSent) acks",
@@ -17,8 +16,12 @@ public struct SimulationSummary {
             "drops:                " + (r.drops.isEmpty ? "none" : r.drops.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")),
             r.interruptedAtNanoseconds.map { "interrupted at:       \(formatMilliseconds($0)) of virtual time, before quiescence" }
                 ?? "time to quiescence:   \(formatMilliseconds(r.quiescenceNanoseconds))",
-            "images:               \(images.map(String.init).joined(separator: ", ")) messages; converged: \(r.converged ? "yes" : "NO")",
+            "images:               \(r.imageSizes.map(String.init).joined(separator: ", ")) messages; converged: \(r.converged ? "yes" : "NO")",
         ]
+        let memory = r.memory.compactMap { $0 }
+        if r.config.host.retainedNodes != nil || r.config.host.bufferLimit != nil || r.total(\.sendsBlocked) > 0 {
+            lines.append("memory (Section 3.3):  live nodes \(memory.map { String($0.liveNodes) }.joined(separator: ", ")); payload bytes held \(memory.map { String($0.payloadBytes) }.joined(separator: ", ")); sends blocked \(r.total(\.sendsBlocked))")
+        }
         if !r.crashed.isEmpty { lines.append("crashed hosts:        \(r.crashed.sorted().map(\.description).joined(separator: ", "))") }
         if !r.filters.isEmpty {
             lines.append("latency, send to:     count      median         p99         max")

@@ -134,3 +134,36 @@ import Testing
         }
     }
 }
+
+/// Section 3.3 over UDP: with a buffer limit, `send` waits (asynchronously) while the host's
+/// share is full and completes once the peer holds what was sent; a burst far beyond the limit
+/// goes through whole, in order, under loss.
+@Suite struct FlowControlOverUDPTests {
+    @Test func aBurstBeyondTheBufferLimitWaitsAndArrivesWhole() async throws {
+        var configs = try loopbackConfigs(2, faults: { _ in LinkModel(delay: .constant(nanoseconds: 0), lossProbability: 0.05) })
+        for i in configs.indices { configs[i].engine.bufferLimit = 8 }    // a share of 4 per host
+        let a = try await PsyncNode.start(configs[0]), b = try await PsyncNode.start(configs[1])
+        let pids = [ParticipantID(host: HostID(0)), ParticipantID(host: HostID(1))]
+        async let opened = b.waitForConversation(as: pids[1], timeoutNanoseconds: 10_000_000_000)
+        try await Task.sleep(nanoseconds: 50_000_000)
+        let sender = try await a.open(pids, as: pids[0], conversation: ConversationID(9))
+        _ = try await sender.send([0])                 // the SC: b's passive open completes
+        let receiver = try await opened
+        let burst = 60
+        let reader = Task {
+            var got: [[UInt8]] = []
+            for await d in receiver.messages {
+                got.append(d.payload)
+                if got.count == burst { break }
+            }
+            return got
+        }
+        for k in 1..<burst { _ = try await sender.send([UInt8(k)]) }
+        let got = await reader.value
+        #expect(got == (0..<burst).map { [UInt8($0)] })
+        let blocked = try await a.withHost { $0.counters.sendsBlocked }
+        #expect(blocked > 0, "the burst never reached the limit")
+        try await a.shutdown()
+        try await b.shutdown()
+    }
+}

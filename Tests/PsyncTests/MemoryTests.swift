@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Psync
 import PsyncSimulator
@@ -252,5 +253,18 @@ import PsyncSimulator
             while try net[1].receive(c, as: pids[1]) != nil { received += 1 }
             #expect(received == 3, "\(c)")
         }
+    }
+
+    /// A configuration written before Section 3.3 (a trace's header) decodes as the run it
+    /// describes had it: every payload kept, no threshold, no limit; a new one round-trips.
+    @Test func configurationsFromOlderTracesKeepTheirMeaning() throws {
+        let old = #"{"recovery":"paper","holdingQueueLimit":7,"reportsEvents":true}"#
+        let decoded = try JSONDecoder().decode(HostConfig.self, from: Data(old.utf8))
+        #expect(decoded.recovery == .paper && decoded.holdingQueueLimit == 7 && decoded.sourceRequestAttempts == 1)
+        #expect(!decoded.reclaimsPayloads && decoded.retainedNodes == nil && decoded.bufferLimit == nil)
+        var config = HostConfig()
+        config.retainedNodes = 100
+        config.bufferLimit = 64
+        #expect(try JSONDecoder().decode(HostConfig.self, from: JSONEncoder().encode(config)) == config)
     }
 }
