@@ -34,6 +34,11 @@ struct MemoryState {
     var sinceCollect = 0
     /// Arrivals were discarded while every local view was pending: opening pulls them back.
     var discardedWhilePending = false
+    /// Some local view's send failed with `wouldBlock` (collect at every step then).
+    var hasSendWaiter = false
+    /// Scratch space of `collect`, kept to avoid allocations per collection.
+    var scratchThrough: [UInt32] = []
+    var scratchSettled: [UInt32] = []
 
     init(participantCount: Int) {
         collected = Array(repeating: 0, count: participantCount)
@@ -72,17 +77,15 @@ extension ConversationImage {
             || views.contains { $0.released != nil }
     }
 
-    /// The image grew or a view did: collect once per `participantCount` such steps, so the
-    /// O(participants²) collection costs O(participants) per message.
+    /// Steps (messages attached, sent or received) between collections, per participant.
+    static let collectionInterval = 4
+
+    /// The image grew or a view did: collect once per `collectionInterval × participantCount`
+    /// such steps, so the O(participants²) collection costs O(1) per step, and buffers are freed
+    /// within that many steps of becoming collectable. A blocked sender collects at every step.
     mutating func noteGrowth(_ out: inout Outbox) {
         memory.sinceCollect += 1
-        if memory.sinceCollect >= participantCount || views.contains(where: \.sendWaiter) { collect(&out) }
-    }
-
-    /// Whether `otherHosts[k]` is known to hold sender s's messages up to where: the largest such
-    /// sequence (see `peerHolds`). O(participants on that host).
-    func knownHeld(_ k: Int, sender s: ParticipantIndex) -> UInt32 {
-        peers.participantsOn[k].reduce(peers.stated[k][s]) { max($0, graph.clock(sender: $1, graph.frontier($1), s)) }
+        if memory.sinceCollect >= Self.collectionInterval * participantCount || memory.hasSendWaiter { collect(&out) }
     }
 
     /// Advances the settled and collected frontiers, hands newly collected messages to
@@ -91,29 +94,44 @@ extension ConversationImage {
     mutating func collect(_ out: inout Outbox) {
         memory.sinceCollect = 0
         guard managesMemory, !isPendingOnly else { return }
-        let masked = otherHosts.indices.map(isMaskedPeer)
+        // Plain loops over reused buffers: collection runs every few messages, and a closure or
+        // method reference over `self` would copy the whole image.
+        var through = memory.scratchThrough, settled = memory.scratchSettled
+        (memory.scratchThrough, memory.scratchSettled) = ([], [])
+        through.removeAll(keepingCapacity: true)
+        settled.removeAll(keepingCapacity: true)
         for s in 0..<participantCount {
-            var settled = graph.frontier(s)
-            for v in views { settled = min(settled, v.seen[s]) }
-            var through = settled
-            for k in otherHosts.indices where through > memory.collected[s] || settled > memory.settled[s] {
-                let held = knownHeld(k, sender: s)
-                through = min(through, held)
-                if !masked[k] { settled = min(settled, held) }
+            var local = graph.frontier(s)
+            for v in views { local = min(local, v.seen[s]) }
+            through.append(local)
+            settled.append(local)
+        }
+        // What each peer is known to hold (`peerHolds`): what it stated, raised by the clocks
+        // of its participants' newest messages.
+        for k in otherHosts.indices {
+            let masked = isMaskedPeer(k)
+            for s in 0..<participantCount {
+                var held = peers.stated[k][s]
+                for p in peers.participantsOn[k] { held = max(held, graph.clock(sender: p, graph.frontier(p), s)) }
+                through[s] = min(through[s], held)
+                if !masked { settled[s] = min(settled[s], held) }
             }
-            if settled > memory.settled[s] {
-                memory.settledTotal += Int(settled - memory.settled[s])
-                memory.settled[s] = settled
+        }
+        for s in 0..<participantCount {
+            if settled[s] > memory.settled[s] {
+                memory.settledTotal += Int(settled[s] - memory.settled[s])
+                memory.settled[s] = settled[s]
             }
-            guard through > memory.collected[s] else { continue }
+            guard through[s] > memory.collected[s] else { continue }
             if let storage {
-                for k in (memory.collected[s] + 1)...through where !graph.isPayloadFreed(MessageID(sender: s, sequence: k)) {
+                for k in (memory.collected[s] + 1)...through[s] where !graph.isPayloadFreed(MessageID(sender: s, sequence: k)) {
                     storage.store(storedMessage(graph.node(s, k)))
                 }
             }
-            memory.collected[s] = through
-            if config.reclaimsPayloads { graph.freePayloads(sender: s, through: through) }
+            memory.collected[s] = through[s]
+            if config.reclaimsPayloads { graph.freePayloads(sender: s, through: through[s]) }
         }
+        (memory.scratchThrough, memory.scratchSettled) = (through, settled)
         reclaimNodes()
         wakeBlockedSenders(&out)
     }
@@ -164,7 +182,8 @@ extension ConversationImage {
     /// Wakes the participants whose `send` failed with `wouldBlock` once the host's share has
     /// room again.
     mutating func wakeBlockedSenders(_ out: inout Outbox) {
-        guard let share = sendShare, ownUnsettledCount < share else { return }
+        guard memory.hasSendWaiter, let share = sendShare, ownUnsettledCount < share else { return }
+        memory.hasSendWaiter = false
         for slot in views.indices where views[slot].sendWaiter {
             views[slot].sendWaiter = false
             out.wake(.sendable(id, participants[views[slot].participant]))
@@ -178,6 +197,7 @@ extension ConversationImage {
         collect(&out)
         guard ownUnsettledCount >= share else { return }
         views[slot].sendWaiter = true
+        memory.hasSendWaiter = true
         out.counters.sendsBlocked += 1
         out.event(.sendBlocked(id, participants[views[slot].participant], unsettled: ownUnsettledCount))
         throw .wouldBlock(id)
@@ -201,17 +221,25 @@ extension ConversationImage {
     }
 
     /// A pending view opened: if arrivals were discarded while the image was pending, pull them
-    /// back from every peer. Under `.gaps`, a digest stating the image's frontier, repeated until
-    /// a peer states its own; under `.paper`, one broadcast request with the image's leaves and
-    /// no message (Section 3.2.3: answered with everything after the leaves).
+    /// back from every peer (`askForWhatFollows`; under `.gaps` repeated until a peer states its
+    /// frontier).
     mutating func pullAfterPending(now: Instant, _ out: inout Outbox) {
         guard memory.discardedWhilePending else { return }
         memory.discardedWhilePending = false
+        askForWhatFollows(&out)
+        if config.recovery == .gaps {
+            peers.pulling = true
+            noteActivity(now: now, &out)
+        }
+    }
+
+    /// Asks every other host for everything beyond this image: under `.gaps` a digest stating
+    /// the image's frontier; under `.paper` a broadcast request with the image's leaves and no
+    /// message (Section 3.2.3: answered with everything after the leaves).
+    mutating func askForWhatFollows(_ out: inout Outbox) {
         switch config.recovery {
         case .gaps:
-            peers.pulling = true
             sendDigest(to: otherHosts, isReply: false, reason: .digest, &out)
-            noteActivity(now: now, &out)
         case .paper:
             let request = RetransmitRequest(conversation: id, message: nil, leaves: graph.leaves)
             out.counters.retransmitRequestsSent += otherHosts.count

@@ -65,10 +65,18 @@ extension ConversationImage {
         }
     }
 
-    /// Section 3.2.2: an exact duplicate flagged as resent, unless the message is stable (or
-    /// collected and freed: every host holds it then).
-    func resend(_ mid: MessageID, slot: Int, _ out: inout Outbox) -> Bool {
-        if isStable(mid, slot: slot) || graph.isPayloadFreed(mid) { return false }
+    /// Section 3.2.2: an exact duplicate flagged as resent, unless the message is stable. A
+    /// resend is how a participant gets the successors of `mid` it lacks: hosts that have the
+    /// duplicate answer with them. When `mid`'s buffer is freed (every host holds it, Section
+    /// 3.3) there is no duplicate to send; the same question is asked without it: everything
+    /// beyond this image, from every host (the paper's RR with the image's leaves and no
+    /// message, or a digest).
+    mutating func resend(_ mid: MessageID, slot: Int, _ out: inout Outbox) -> Bool {
+        if isStable(mid, slot: slot) { return false }
+        if graph.isPayloadFreed(mid) {
+            askForWhatFollows(&out)
+            return true
+        }
         out.counters.resends += 1
         out.event(.resent(id, mid))
         out.transmit(dataPacket(graph.index(of: mid)!, resent: true), to: otherHosts)

@@ -52,7 +52,10 @@ extension ConversationImage {
 
     /// Whether every participant on `otherHosts[k]` is masked out by every local view
     /// (Section 3.2.4): such a peer gets no digests.
-    func isMaskedPeer(_ k: Int) -> Bool { peers.participantsOn[k].allSatisfy(allViewsMask) }
+    func isMaskedPeer(_ k: Int) -> Bool {
+        for p in peers.participantsOn[k] where !allViewsMask(p) { return false }
+        return true
+    }
 
     /// The digest timer: after quiet, sends the frontier to every unmasked peer not known to
     /// hold all of it, backing off; stops when there is none, except peers that stayed silent

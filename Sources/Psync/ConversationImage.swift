@@ -74,7 +74,9 @@ struct ConversationImage {
     /// Section 3.2.4: a host discards a masked participant's messages only when every local
     /// participant has masked it out (each view keeps its own definition of P).
     func allViewsMask(_ sender: ParticipantIndex) -> Bool {
-        !views.isEmpty && views.allSatisfy { $0.masked[sender] }
+        guard !views.isEmpty else { return false }
+        for v in views where !v.masked[sender] { return false }
+        return true
     }
 
     /// Whether node `n` is outstanding and receivable in the view at `slot`: not in it, and all

@@ -42,11 +42,12 @@ import PsyncSimulator
         #expect(f.net.messages(2, f.cid).contains(a2))
         #expect(f.events(0).contains { if case .retransmitAnswered(_, _, let ms, _) = $0 { ms.contains(a2) } else { false } }
                 || f.events(1).contains { if case .retransmitAnswered(_, _, let ms, _) = $0 { ms.contains(a2) } else { false } })
-        // c's next message shows a and b that c holds a2; a's buffer goes, the id stays.
-        f.send(2, "c follows everything")
-        Self.settle(f)
-        f.send(0, "a follows c")
-        Self.settle(f)
+        // c's next message shows a and b that c holds a2; a's buffer goes, the id stays. (A
+        // host collects every `collectionInterval × participants` steps: a few more rounds.)
+        for round in 0..<4 {
+            for i in [2, 0, 1] { f.send(i, "round \(round)") }
+            Self.settle(f)
+        }
         #expect(payload(f, a2, at: 0) == .failure(.payloadReclaimed(a2)))
         #expect(payload(f, a1, at: 1) == .failure(.payloadReclaimed(a1)))
         #expect(try f.net[0].contains(a2, in: f.cid, as: f.pids[0]))
@@ -266,5 +267,30 @@ import PsyncSimulator
         config.retainedNodes = 100
         config.bufferLimit = 64
         #expect(try JSONDecoder().decode(HostConfig.self, from: JSONEncoder().encode(config)) == config)
+    }
+
+    /// `resend` of a message whose buffer is freed (every host holds it, learned from digests
+    /// on a quiet conversation) but that is not stable in the view asks the question a resend
+    /// asks, what follows it, without the duplicate: a digest to every host.
+    @Test func resendingAFreedMessageAsksForWhatFollows() throws {
+        let f = Fixture(3)
+        let a1 = f.send(0, "alone")
+        Self.settle(f)
+        for _ in 0..<10 {
+            f.net.advance(by: 100_000_000)
+            Self.settle(f)
+        }
+        let host = f.net[0], cid = f.cid, a = f.pids[0]
+        #expect(throws: PsyncError.payloadReclaimed(a1)) { try host.payload(a1, in: cid, as: a) }
+        #expect(!f.stable(a1, at: 0))
+        let before = f.net.log.count
+        #expect(try host.resend(a1, in: cid, as: a, now: f.net.now))
+        f.net.collect(0)
+        let after = f.net.log[before...].compactMap { h, e -> EngineEvent? in
+            if h == HostID(0), case .event(let ev) = e { return ev }
+            return nil
+        }
+        #expect(after.contains { if case .frontierRequested(let fr, let to, .digest) = $0 { fr.isDigest && to.count == 2 } else { false } })
+        #expect(!after.contains { if case .resent = $0 { true } else { false } })
     }
 }
