@@ -180,4 +180,7 @@ public enum RequestReason: String, Sendable, Hashable, CaseIterable {
     case cut
     /// A request for a conversation whose SC has not arrived (Section 3.2.1).
     case orphan
+    /// A digest from a host whose sends flow control just blocked (Section 3.3): it asks the
+    /// peers what they hold now rather than after the conversation falls quiet.
+    case blocked
 }

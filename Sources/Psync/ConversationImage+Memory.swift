@@ -196,6 +196,13 @@ extension ConversationImage {
         guard let share = sendShare, ownUnsettledCount >= share else { return }
         collect(&out)
         guard ownUnsettledCount >= share else { return }
+        if !memory.hasSendWaiter && config.recovery == .gaps {
+            // What releases the sender is knowing that the peers hold its messages: ask now.
+            let frontier = graph.frontierVector
+            var targets: [HostID] = []
+            for k in otherHosts.indices where !isMaskedPeer(k) && !peerCovers(k, frontier) { targets.append(otherHosts[k]) }
+            if !targets.isEmpty { sendDigest(to: targets, isReply: false, reason: .blocked, &out) }
+        }
         views[slot].sendWaiter = true
         memory.hasSendWaiter = true
         out.counters.sendsBlocked += 1

@@ -94,6 +94,9 @@ final class LocalConversation {
         for d in batch { continuation.yield(d) }
     }
 
+    /// Whether sends wait for buffer space (Section 3.3).
+    var hasBlockedSends: Bool { !blocked.isEmpty || stack?.hasBlockedSends == true }
+
     /// Sends through the stack (or straight to Psync); nil if a filter refused or held it.
     /// The future completes when the message has gone out: at once, or, when Section 3.3's flow
     /// control blocks it, once the host says `.sendable` and the sends queued before it went.

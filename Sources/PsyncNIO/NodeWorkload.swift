@@ -81,6 +81,7 @@ final class NodeWorkload {
             w.dataSeen[index] += 1
             w.newestData[index] = mid
             if w.dataSent >= w.workload.messagesPerParticipant { w.startSettling() }
+            w.checkFinished()
         }
     }
 
@@ -97,7 +98,11 @@ final class NodeWorkload {
         }
         let budgetLeft = dataSent < workload.messagesPerParticipant
         let senders = data.map(\.id.senderIndex)
-        if let kind = workload.response(to: senders, at: index, of: participants, budgetLeft: budgetLeft, &rng) { send(kind) }
+        if let kind = workload.response(to: senders, at: index, of: participants, budgetLeft: budgetLeft, &rng),
+           kind != .ack || !(local?.hasBlockedSends ?? false) {
+            // Sends waiting for buffer space (Section 3.3) will carry this context: no ACK for it.
+            send(kind)
+        }
         if !budgetLeft { startSettling() }
         checkFinished()
     }
@@ -139,6 +144,8 @@ final class NodeWorkload {
     /// Whether every live participant's data is here and stable.
     func checkFinished() {
         guard let local, !isFinished else { return }
+        // Not while sends wait for buffer space (Section 3.3): the linger follows the last send.
+        guard !local.hasBlockedSends else { return }
         let agreed = local.stack?.context.agreed ?? Array(repeating: true, count: participants)
         for s in 0..<participants where agreed[s] {
             guard dataSeen[s] >= workload.messagesPerParticipant, let newest = newestData[s], isStable(newest) else { return }

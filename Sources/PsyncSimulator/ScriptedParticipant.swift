@@ -99,9 +99,11 @@ extension Simulator {
     /// token while it has budget, an acknowledgement (Figure 8) once its budget is spent.
     func respond(_ i: Int, dataFrom senders: [ParticipantIndex]) {
         let budgetLeft = apps[i].dataSent < config.workload.messagesPerParticipant
-        if let kind = config.workload.response(to: senders, at: i, of: config.participants, budgetLeft: budgetLeft, &apps[i].rng) {
-            sendMessage(i, kind)
-        }
+        guard let kind = config.workload.response(to: senders, at: i, of: config.participants, budgetLeft: budgetLeft, &apps[i].rng)
+        else { return }
+        // Sends waiting for buffer space (Section 3.3) will carry this context: no ACK for it.
+        if kind == .ack && (!apps[i].blocked.isEmpty || apps[i].stack?.hasBlockedSends == true) { return }
+        sendMessage(i, kind)
     }
 
     func sendMessage(_ i: Int, _ kind: Workload.PayloadKind) {

@@ -143,7 +143,8 @@ import PsyncSimulator
     }
 
     /// Flow control: a host's sends block at its share of the buffer limit (`wouldBlock`,
-    /// traced), and the host says `.sendable` once what it sent is held everywhere.
+    /// traced), and the host says `.sendable` once what it sent is held everywhere: here learned
+    /// from the peer's next message (the digest a blocked sender sends is lost).
     @Test func sendBlocksAtTheShareAndResumesWhenMessagesSettle() throws {
         var config = HostConfig()
         config.bufferLimit = 6                       // 2 hosts: a share of 3 each
@@ -155,6 +156,7 @@ import PsyncSimulator
         f.net.collect(0)
         #expect(f.events(0).contains { if case .sendBlocked(_, _, 3) = $0 { true } else { false } })
         #expect(f.net[0].counters.sendsBlocked == 1)
+        #expect(f.net.discard { if case .frontierRequest = $0.packet { true } else { false } } == 1)
         f.net.deliverAll()
         f.receiveAll(1)
         #expect(!f.net.log.contains { h, e in h == HostID(0) && e == .sendable(f.cid, f.pids[0]) })
@@ -165,10 +167,10 @@ import PsyncSimulator
         f.send(0, "goes through")
     }
 
-    /// A quiet conversation learns what its peers hold from digests: a blocked sender whose
-    /// peer never answers in the conversation is released by tail recovery, at no cost to a
-    /// busy one.
-    @Test func aQuietPeerReleasesABlockedSenderThroughDigests() throws {
+    /// A blocked sender whose peer says nothing in the conversation asks it at once what it
+    /// holds (a digest, reason `blocked`); the reply releases it, without waiting for the
+    /// conversation to fall quiet. Nothing extra is sent before a send blocks.
+    @Test func aBlockedSenderAsksItsPeersAtOnce() throws {
         var config = HostConfig()
         config.bufferLimit = 4
         let f = Fixture(2, config: config)
@@ -176,11 +178,14 @@ import PsyncSimulator
         f.net.deliverAll()
         f.receiveAll(1)
         #expect(try !f.net[0].canSend(f.cid, as: f.pids[0]))
-        for _ in 0..<10 {
-            f.net.advance(by: 100_000_000)
-            f.net.deliverAll()
-        }
+        #expect(!f.events(0).contains { if case .frontierRequested = $0 { true } else { false } })
+        let host = f.net[0], cid = f.cid, a = f.pids[0]
+        #expect(throws: PsyncError.wouldBlock(cid)) { try host.send([9], in: cid, as: a, now: f.net.now) }
+        f.net.collect(0)
+        #expect(f.events(0).contains { if case .frontierRequested(_, [HostID(1)], .blocked) = $0 { true } else { false } })
+        f.net.deliverAll()                         // no time passes: the digest and its reply
         #expect(try f.net[0].canSend(f.cid, as: f.pids[0]))
+        #expect(f.net.log.contains { h, e in h == HostID(0) && e == .sendable(f.cid, f.pids[0]) })
     }
 
     /// Section 3.3: a pending conversation (no `passiveOpen` yet) stores one message, its root;
