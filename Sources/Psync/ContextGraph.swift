@@ -163,9 +163,9 @@ struct ContextGraph {
         case wrongSequence(expected: UInt32)
         case notAnAntichain(MessageID, MessageID)
         case noPredecessors
-        /// A predecessor's graph entry was reclaimed and its clock is no longer known. Only a
-        /// participant that was masked out can send such a message (Section 3.3 reclaims a node
-        /// once every unmasked participant has sent something after it).
+        /// A predecessor's graph entry was reclaimed and its clock is no longer known. A correct
+        /// peer cannot send such a message: Section 3.3 reclaims a node once every participant
+        /// has sent something after it, so nobody can still name it as an immediate predecessor.
         case reclaimedPredecessor(MessageID)
     }
 

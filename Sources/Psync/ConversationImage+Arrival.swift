@@ -16,8 +16,17 @@ extension ConversationImage {
             return false
         }
         if graph.contains(mid) {
-            // Section 3.2.2: a host that already has a resent message answers with its successors.
-            if an.resent, let n = graph.index(of: mid) { resendSuccessors(of: n, to: from, &out) }
+            // Section 3.2.2: a host that already has a resent message answers with its successors
+            // (or, if its node was reclaimed, with everything after it: the successors are gone).
+            if an.resent {
+                if let n = graph.index(of: mid) {
+                    resendSuccessors(of: n, to: from, &out)
+                } else {
+                    var boundary = graph.clockVector(sender: mid.senderIndex, mid.sequence)
+                    boundary[mid.senderIndex] = max(boundary[mid.senderIndex], mid.sequence)
+                    transmitAnswer(graph.messages(after: boundary, through: graph.frontierVector), to: from, &out)
+                }
+            }
             out.drop(Drop(.duplicate, conversation: id, message: mid, from: from))
             return false
         }
@@ -29,7 +38,7 @@ extension ConversationImage {
             out.drop(Drop(.masked, conversation: id, message: mid, from: from))
             return false
         }
-        if mustDiscardArrival(mid, from: from, &out) { return false }
+        if mustDiscardArrival(an, from: from, &out) { return false }
         if !an.predecessors.allSatisfy({ graph.contains($0) }) {
             hold(an, missing: HoldingQueue.missing(of: an, in: graph), from: from, now: now, &out)
             return false

@@ -128,7 +128,12 @@ extension ConversationImage {
     /// if there are none, the cut answer was a digest's, and a digest asks `from` for what lies
     /// beyond the frontier now.
     mutating func answerWasCut(from: HostID, now: Instant, _ out: inout Outbox) {
-        guard config.recovery == .gaps else { return }
+        guard config.recovery == .gaps else {
+            // The paper's rule has no batches; only a pull after a pending conversation opened
+            // (Section 3.3) asks again, with the leaves the image has now.
+            if memory.pulledUnderPaper { askForWhatFollows(to: [from], &out) }
+            return
+        }
         let served = gaps.all.filter { isGap($0) && gaps[$0]?.source == from }
         guard served.isEmpty else {
             for m in served { gaps[m]?.requests = 0; gaps[m]?.deadline = now }

@@ -34,6 +34,9 @@ struct MemoryState {
     var sinceCollect = 0
     /// Arrivals were discarded while every local view was pending: opening pulls them back.
     var discardedWhilePending = false
+    /// A pull under `.paper` went out: a cut answer is continued (`answerWasCut`), as the pull
+    /// may be answered with more than one batch.
+    var pulledUnderPaper = false
     /// Some local view's send failed with `wouldBlock` (collect at every step then).
     var hasSendWaiter = false
     /// Scratch space of `collect`, kept to avoid allocations per collection.
@@ -101,10 +104,15 @@ extension ConversationImage {
         through.removeAll(keepingCapacity: true)
         settled.removeAll(keepingCapacity: true)
         for s in 0..<participantCount {
-            var local = graph.frontier(s)
-            for v in views { local = min(local, v.seen[s]) }
+            // A pending view has received nothing: its buffers stay (it receives everything when
+            // it opens), but flow control does not wait for it.
+            var local = graph.frontier(s), opened = graph.frontier(s)
+            for v in views {
+                local = min(local, v.seen[s])
+                if v.state == .open { opened = min(opened, v.seen[s]) }
+            }
             through.append(local)
-            settled.append(local)
+            settled.append(opened)
         }
         // What each peer is known to hold (`peerHolds`): what it stated, raised by the clocks
         // of its participants' newest messages.
@@ -179,6 +187,16 @@ extension ConversationImage {
         views[slot].released = released
     }
 
+    /// Sets what the filters of the view at `slot` still query (`Host.retainHistory`). Lowering
+    /// it restarts the scan for reclaimable nodes, which may have passed nodes now kept.
+    mutating func retainHistory(beyond frontier: [UInt32], slot: Int) {
+        let kept = (0..<participantCount).map { $0 < frontier.count ? frontier[$0] : 0 }
+        if let old = views[slot].retainedBeyond, zip(old, kept).contains(where: { $0 > $1 }) {
+            memory.reclaimScan = graph.base
+        }
+        views[slot].retainedBeyond = kept
+    }
+
     /// Wakes the participants whose `send` failed with `wouldBlock` once the host's share has
     /// room again.
     mutating func wakeBlockedSenders(_ out: inout Outbox) {
@@ -213,18 +231,38 @@ extension ConversationImage {
     /// Section 3.3 for arrivals: whether a message that could be attached or held must be
     /// discarded instead (a full buffer, or a pending conversation that already has its root).
     /// Traced; Section 3.2's mechanisms recover it later.
-    mutating func mustDiscardArrival(_ mid: MessageID, from: HostID, _ out: inout Outbox) -> Bool {
+    mutating func mustDiscardArrival(_ an: AddNode, from: HostID, _ out: inout Outbox) -> Bool {
+        let mid = an.message
         if graph.count > 0 && isPendingOnly {
             memory.discardedWhilePending = true
             out.drop(Drop(.pendingConversation, conversation: id, message: mid, from: from))
             return true
         }
-        if let limit = config.bufferLimit, mid != .root, unsettledCount >= limit {
+        if let limit = config.bufferLimit, mid != .root, unsettledCount >= limit, let k = otherHostSlot(from) {
+            // The arrival says what its host holds, which may settle enough to make room; under
+            // `.paper` (no digests) it is the only way a full image learns anything.
+            learn(whatHolds: an, slot: k)
+            collect(&out)
+            guard unsettledCount >= limit else { return false }
             out.drop(Drop(.bufferFull, conversation: id, message: mid, from: from,
                           detail: "\(unsettledCount) messages not yet stable, limit \(limit)"))
             return true
         }
         return false
+    }
+
+    /// `otherHosts[k]` sent `an`, so it holds `an`'s predecessors and their down-closure (a
+    /// host sends only what its image holds, and images are down-closed). O(participants x
+    /// in-degree).
+    mutating func learn(whatHolds an: AddNode, slot k: Int) {
+        for p in an.predecessors where graph.contains(p) {
+            let s = p.senderIndex
+            if p.sequence > peers.stated[k][s] { peers.stated[k][s] = p.sequence }
+            for q in 0..<participantCount {
+                let c = graph.clock(sender: s, p.sequence, q)
+                if c > peers.stated[k][q] { peers.stated[k][q] = c }
+            }
+        }
     }
 
     /// A pending view opened: if arrivals were discarded while the image was pending, pull them
@@ -233,9 +271,10 @@ extension ConversationImage {
     mutating func pullAfterPending(now: Instant, _ out: inout Outbox) {
         guard memory.discardedWhilePending else { return }
         memory.discardedWhilePending = false
+        memory.pulledUnderPaper = config.recovery == .paper
         askForWhatFollows(&out)
         if config.recovery == .gaps {
-            peers.pulling = true
+            peers.pulling = Array(repeating: true, count: otherHosts.count)
             noteActivity(now: now, &out)
         }
     }
@@ -243,15 +282,16 @@ extension ConversationImage {
     /// Asks every other host for everything beyond this image: under `.gaps` a digest stating
     /// the image's frontier; under `.paper` a broadcast request with the image's leaves and no
     /// message (Section 3.2.3: answered with everything after the leaves).
-    mutating func askForWhatFollows(_ out: inout Outbox) {
+    mutating func askForWhatFollows(to hosts: [HostID]? = nil, _ out: inout Outbox) {
+        let hosts = hosts ?? otherHosts
         switch config.recovery {
         case .gaps:
-            sendDigest(to: otherHosts, isReply: false, reason: .digest, &out)
+            sendDigest(to: hosts, isReply: false, reason: .digest, &out)
         case .paper:
             let request = RetransmitRequest(conversation: id, message: nil, leaves: graph.leaves)
-            out.counters.retransmitRequestsSent += otherHosts.count
-            out.event(.retransmitRequested(request, to: otherHosts, broadcast: true))
-            out.transmit(.retransmitRequest(request), to: otherHosts)
+            out.counters.retransmitRequestsSent += hosts.count
+            out.event(.retransmitRequested(request, to: hosts, broadcast: hosts.count > 1))
+            out.transmit(.retransmitRequest(request), to: hosts)
         }
     }
 }

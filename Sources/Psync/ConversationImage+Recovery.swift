@@ -90,7 +90,8 @@ extension ConversationImage {
     /// its image that are immediate successors of the duplicate message", to the resending host.
     func resendSuccessors(of n: ContextGraph.NodeIndex, to host: HostID, _ out: inout Outbox) {
         var successors: [ContextGraph.NodeIndex] = []
-        graph.forEachSuccessor(n) { successors.append($0) }
+        // A freed successor is held everywhere, the resending host included (Section 3.3).
+        graph.forEachSuccessor(n) { if !graph.isPayloadFreed(graph.mid($0)) { successors.append($0) } }
         successors.sort()
         out.event(.resentSuccessors(id, of: graph.mid(n), successors: successors.map(graph.mid), to: host))
         out.counters.retransmittedMessages += successors.count

@@ -71,7 +71,7 @@ extension ConversationImage {
         // A pending image stays silent: it stores only its root (Section 3.3).
         guard !isPendingOnly else { return }
         let frontier = graph.frontierVector
-        let targets = otherHosts.indices.filter { !isMaskedPeer($0) && (peers.pulling || !peerCovers($0, frontier)) }
+        let targets = otherHosts.indices.filter { !isMaskedPeer($0) && (peers.pulling[$0] || !peerCovers($0, frontier)) }
         let silent = targets.filter { peers.silentRounds[$0] == config.digestAttempts }
         if !silent.isEmpty {
             out.event(.digestsStopped(id, unanswered: silent.map { otherHosts[$0] }))
@@ -107,9 +107,9 @@ extension ConversationImage {
         for m in fr.frontier { boundary[m.senderIndex] = max(boundary[m.senderIndex], m.sequence) }
         peers.learn(boundary, slot: k)
         peers.heardFrom(k)
-        peers.pulling = false
         let held = Set(fr.held)
         guard fr.isDigest else { return answerGapRequest(fr.wanted, boundary: boundary, held: held, from: from, &out) }
+        peers.pulling[k] = false
         transmitAnswer(graph.messages(after: boundary, through: graph.frontierVector).filter { !held.contains(graph.mid($0)) },
                        to: from, &out)
         let lacking = (0..<participantCount).compactMap { s in

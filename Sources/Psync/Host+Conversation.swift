@@ -69,8 +69,8 @@ extension Host {
     /// view's leaves, so the graph stays the transitive reduction. O(participants).
     ///
     /// With a `bufferLimit`, throws `wouldBlock` when this host's messages that are not yet
-    /// stable fill its share of the buffer (Section 3.3: "the send operation blocks"); the host
-    /// emits `.sendable(cid, pid)` once they no longer do.
+    /// settled (held by every host not masked out, Section 3.3) fill its share of the buffer
+    /// ("the send operation blocks"); the host emits `.sendable(cid, pid)` once they no longer do.
     @discardableResult
     public func send(_ payload: [UInt8], in cid: ConversationID, as pid: ParticipantID, now: Instant) throws(PsyncError) -> MessageID {
         let (i, v) = try lookup(cid, pid)
@@ -253,10 +253,11 @@ extension Host {
 
     /// Nodes beyond `frontier` (a per-sender prefix) in `pid`'s view stay queryable whatever
     /// the threshold Θ says: a filter stack says this for the messages its filters may still
-    /// query (`OrderingFilter.releasedHistory`). Replaces the previous setting.
+    /// query (`OrderingFilter.releasedHistory`). Replaces the previous setting; a missing
+    /// entry counts as 0 (everything of that sender is kept).
     public func retainHistory(beyond frontier: [UInt32], in cid: ConversationID, as pid: ParticipantID) throws(PsyncError) {
         let (i, v) = try lookup(cid, pid, requireOpen: false)
-        images[i]!.views[v].retainedBeyond = frontier
+        images[i]!.retainHistory(beyond: frontier, slot: v)
     }
 
     /// How many of each sender's messages `pid`'s view holds (a view is down-closed, so this

@@ -45,16 +45,19 @@ public struct HostConfig: Sendable, Hashable, Codable {
     /// `StableStorage` on the host, messages are handed to it first.
     public var reclaimsPayloads = true
     /// Section 3.3's threshold Θ: participants may query only the last `retainedNodes` messages;
-    /// older nodes are reclaimed once they are stable in the image (every unmasked participant
-    /// sent something after them), their buffer is reclaimable, and the filters above released
-    /// them. nil keeps every node (unless `Host.freeNode` releases some).
+    /// older nodes are reclaimed once they are stable in the image (every participant sent
+    /// something after them), collected, and below what the filters above still query. nil
+    /// keeps every node (unless `Host.freeNode` releases some).
     public var retainedNodes: Int?
-    /// Section 3.3 flow control: how many messages a conversation's image may hold whose
-    /// buffers are not yet reclaimable. Arrivals past it are discarded (and recovered later,
-    /// Section 3.2). A host's own sends block (`PsyncError.wouldBlock`) at its share of it, the
-    /// limit divided by the conversation's hosts: messages that some host still lacks are then
-    /// at most the limit, so an image that is full can always drain (by digests) and no cycle
-    /// of full buffers can deadlock. nil is unbounded.
+    /// Section 3.3 flow control: how many messages a conversation's image may hold that are
+    /// not yet settled (held by every host not masked out, and received by the open local
+    /// participants). Arrivals past it are discarded (and recovered later, Section 3.2). A
+    /// host's own sends block (`PsyncError.wouldBlock`) at its share of it, the limit divided
+    /// by the conversation's hosts: messages that some host still lacks are then at most the
+    /// limit, so an image that is full can always drain and no cycle of full buffers can
+    /// deadlock. It drains by what hosts learn of each other: under `.gaps` from digests (a
+    /// blocked host asks at once); under `.paper` only from the messages that arrive, so there
+    /// a conversation whose other participants never send blocks for good. nil is unbounded.
     public var bufferLimit: Int?
     /// Data packets for conversations whose SC has not arrived, kept until it does (Section 3.2.1:
     /// they are answered with a request for the root).

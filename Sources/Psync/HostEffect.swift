@@ -10,8 +10,8 @@ public enum HostEffect: Sendable, Equatable {
     case opened(ConversationID, ParticipantID)
     /// A `waitForMessage` has completed: `receive` will now return a message.
     case messageAvailable(ConversationID, ParticipantID)
-    /// A send that failed with `PsyncError.wouldBlock` may now succeed: messages became stable
-    /// and their buffer space was reclaimed (Section 3.3 flow control).
+    /// A send that failed with `PsyncError.wouldBlock` may now succeed: enough of this host's
+    /// messages are settled, held by every host not masked out (Section 3.3 flow control).
     case sendable(ConversationID, ParticipantID)
     /// A wait expired before it completed (Section 3.2.2: blocking operations take a timeout).
     case timedOut(TimerID)
@@ -68,8 +68,8 @@ public enum EngineEvent: Sendable, Equatable {
     /// A message became stable in a participant's view, first observed (Sections 2, 3.1.3).
     case stable(ConversationID, ParticipantID, MessageID)
     case maskOut(ConversationID, by: ParticipantID, ParticipantID)
-    /// A send failed with `wouldBlock`: the host's own messages not yet stable fill its share of
-    /// the buffer (Section 3.3). `HostEffect.sendable` follows when they no longer do.
+    /// A send failed with `wouldBlock`: the host's own messages not yet settled (held by every
+    /// host not masked out) fill its share of the buffer (Section 3.3). `HostEffect.sendable` follows when they no longer do.
     case sendBlocked(ConversationID, ParticipantID, unsettled: Int)
     case maskIn(ConversationID, by: ParticipantID, ParticipantID)
     /// A packet or message was dropped, with why.
@@ -132,8 +132,9 @@ public enum DropReason: String, Sendable, CaseIterable, Codable {
     /// message a pending conversation stores. Recovered later by Section 3.2's mechanisms.
     case bufferFull = "buffer-full"
     case pendingConversation = "pending-conversation"
-    /// A message whose predecessor's node was reclaimed (only a masked-out participant can
-    /// send one, Section 3.3).
+    /// A message naming as a predecessor a reclaimed node whose clock is gone. A correct peer
+    /// cannot send one (a node is reclaimed once every participant sent something after it,
+    /// Section 3.3): this is malformed or replayed input.
     case reclaimedContext = "reclaimed-context"
     /// A valid packet the engine does not implement (RS, Section 5).
     case unsupported

@@ -23,13 +23,15 @@ struct PeerKnowledge {
     /// speaks; a peer that answers, even if its answers keep getting lost, is not.
     var silentRounds: [Int]
     /// A pending conversation was opened after discarding arrivals (Section 3.3): digests go to
-    /// every peer, known to cover the frontier or not, until one states its frontier.
-    var pulling = false
+    /// each peer, known to cover the frontier or not, until that peer answers with a digest of
+    /// its own (which shows what this image lacks, and asks for it).
+    var pulling: [Bool]
 
     init(participants: [ParticipantID], otherHosts: [HostID]) {
         stated = Array(repeating: Array(repeating: 0, count: participants.count), count: otherHosts.count)
         participantsOn = otherHosts.map { h in participants.indices.filter { participants[$0].host == h } }
         silentRounds = Array(repeating: 0, count: otherHosts.count)
+        pulling = Array(repeating: false, count: otherHosts.count)
     }
 
     mutating func heardFrom(_ k: Int) { silentRounds[k] = 0 }

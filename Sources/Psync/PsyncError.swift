@@ -13,8 +13,9 @@ public enum PsyncError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The message is stable everywhere and its buffer was reclaimed (Section 3.3).
     case payloadReclaimed(MessageID)
     /// Section 3.3 flow control: the conversation's buffer holds as many of this host's
-    /// messages as it may until some become stable; the send would block. Wait for
-    /// `HostEffect.sendable` (or call `waitUntilSendable`) and send again.
+    /// messages as it may until some are settled (held by every host not masked out); the send
+    /// would block. Wait for `HostEffect.sendable` (the UDP runtime's `Conversation.send` waits
+    /// by itself) and send again.
     case wouldBlock(ConversationID)
 
     public var description: String {

@@ -175,7 +175,13 @@ public final class FilterStack {
     public func resumeBlockedSends(now: Instant) {
         context.now = now
         while let content = flowBlocked.first {
-            do throws(PsyncError) { _ = try transmit(content) } catch { break }
+            do throws(PsyncError) {
+                _ = try transmit(content)
+            } catch .wouldBlock {
+                break
+            } catch {
+                // The conversation cannot take it at all (closed, say): it is refused, not held.
+            }
             flowBlocked.removeFirst()
         }
         drainHostEffects()

@@ -98,8 +98,10 @@ final class LocalConversation {
     var hasBlockedSends: Bool { !blocked.isEmpty || stack?.hasBlockedSends == true }
 
     /// Sends through the stack (or straight to Psync); nil if a filter refused or held it.
-    /// The future completes when the message has gone out: at once, or, when Section 3.3's flow
-    /// control blocks it, once the host says `.sendable` and the sends queued before it went.
+    /// Without a stack the future completes with the message once it has gone out: at once,
+    /// or, when Section 3.3's flow control blocks it, once the host says `.sendable` and the
+    /// sends queued before it went. With a stack it completes with nil once every send the
+    /// stack holds back for flow control has gone (the stack does not say which is which).
     func send(_ payload: [UInt8]) -> EventLoopFuture<MessageID?> {
         let now = Instant(nanoseconds: core.now)
         guard let stack else {

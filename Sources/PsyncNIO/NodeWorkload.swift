@@ -45,6 +45,20 @@ final class NodeWorkload {
     func attach(_ local: LocalConversation) {
         self.local = local
         local.observer = { [unowned self] batch in self.delivered(batch) }
+        // Under a stack, own data is counted as it enters the view (a send that flow control
+        // held back enters it later, and the stack does not say which call it was).
+        local.stack?.onViewGrew = { [unowned self] m in
+            guard m.sender == local.pid, case .application(let payload) = m.content, Workload.isData(payload) else { return }
+            self.ownDataSent(m.id)
+        }
+    }
+
+    /// Own data message `mid` is in the view: it counts towards the run's end.
+    func ownDataSent(_ mid: MessageID) {
+        dataSeen[index] += 1
+        newestData[index] = mid
+        if dataSent >= workload.messagesPerParticipant { startSettling() }
+        checkFinished()
     }
 
     /// The conversation is open: the opener sends at once (it carries the SC), then everyone
@@ -73,15 +87,12 @@ final class NodeWorkload {
         let payload = workload.payload(kind, participant: index, number: number, beta: beta)
         if kind == .data { dataSent += 1 } else { acksSent += 1 }
         // A send that flow control blocks completes later (Section 3.3), on the loop.
+        let viaStack = local.stack != nil
         local.send(payload).whenComplete { [bound = core.bound!, index] result in
             guard let w = bound.value.workloads[index] else { return }
-            guard case .success(let sent) = result, let mid = sent, kind == .data else { return w.checkFinished() }
-            // With a stack the own message is counted when the stack reports it (`delivered`
-            // does not see own messages): count it here.
-            w.dataSeen[index] += 1
-            w.newestData[index] = mid
-            if w.dataSent >= w.workload.messagesPerParticipant { w.startSettling() }
-            w.checkFinished()
+            // Without a stack the call returns the message; with one, `attach` counts it.
+            guard case .success(let sent) = result, let mid = sent, kind == .data, !viaStack else { return w.checkFinished() }
+            w.ownDataSent(mid)
         }
     }
 
