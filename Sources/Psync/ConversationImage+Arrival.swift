@@ -70,6 +70,7 @@ extension ConversationImage {
             }
         }
         noteActivity(now: now, &out)
+        if views.contains(where: { $0.restoring != nil }) { finishRestoring(&out) }
         return attachedRoot
     }
 

@@ -120,7 +120,7 @@ extension ConversationImage {
             let masked = isMaskedPeer(k)
             for s in 0..<participantCount {
                 var held = peers.stated[k][s]
-                for p in peers.participantsOn[k] { held = max(held, graph.clock(sender: p, graph.frontier(p), s)) }
+                for p in peers.participantsOn[k] { held = max(held, clockKnowledge(k, p, s)) }
                 through[s] = min(through[s], held)
                 if !masked { settled[s] = min(settled[s], held) }
             }

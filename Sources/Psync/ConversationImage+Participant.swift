@@ -3,7 +3,8 @@
 extension ConversationImage {
     /// Sends in the context of the view: the new message's predecessors are the view's leaves,
     /// so the graph stays the transitive reduction. O(participants).
-    mutating func send(_ payload: [UInt8], slot: Int, _ out: inout Outbox) -> MessageID {
+    mutating func send(_ payload: [UInt8], slot: Int, _ out: inout Outbox) throws(PsyncError) -> MessageID {
+        if let again = try resendSuppressed(payload, slot: slot, &out) { return again }
         let me = views[slot].participant
         // Before the root exists only the opener's view is open (the others open on its SC).
         assert(graph.count > 0 || me == 0, "only the opener can send a conversation's first message")

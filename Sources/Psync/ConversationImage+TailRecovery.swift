@@ -39,9 +39,16 @@ extension ConversationImage {
     /// O(participants on that host).
     func peerHolds(_ k: Int, sender s: ParticipantIndex, through sequence: UInt32) -> Bool {
         if peers.stated[k][s] >= sequence { return true }
-        return peers.participantsOn[k].contains { p in
-            graph.clock(sender: p, graph.frontier(p), s) >= sequence
-        }
+        for p in peers.participantsOn[k] where clockKnowledge(k, p, s) >= sequence { return true }
+        return false
+    }
+
+    /// What the newest message of participant `p` (on `otherHosts[k]`) says its host holds of
+    /// sender s's messages; nothing if that message predates the host's restart (Section 5).
+    func clockKnowledge(_ k: Int, _ p: ParticipantIndex, _ s: ParticipantIndex) -> UInt32 {
+        let newest = graph.frontier(p)
+        if let forgotten = peers.forgotten[k], newest <= forgotten[p] { return 0 }
+        return graph.clock(sender: p, newest, s)
     }
 
     /// Whether `otherHosts[k]` is known to hold everything in `frontier`. O(participants x

@@ -80,11 +80,14 @@ struct ConversationImage {
     }
 
     /// Whether node `n` is outstanding and receivable in the view at `slot`: not in it, and all
-    /// its predecessors in it. O(in-degree).
+    /// its predecessors in it. A participant's own messages enter its view only by `send` (in a
+    /// re-execution, Section 5.2, by sending them again), and a view being restored receives
+    /// nothing yet. O(in-degree).
     @inline(__always)
     func isReceivable(_ n: ContextGraph.NodeIndex, slot: Int) -> Bool {
         let view = views[slot]
-        guard !view.contains(graph.mid(n)) else { return false }
+        let mid = graph.mid(n)
+        guard mid.senderIndex != view.participant, view.restoring == nil, !view.contains(mid) else { return false }
         for p in graph.predecessors(n) where !view.contains(p) { return false }
         return true
     }

@@ -28,6 +28,44 @@ extension Host {
         return cid
     }
 
+    /// Section 5.1's `restart(cid, pid, participant_set, leaf_mid_set)`, issued by a recovering
+    /// participant on a host that lost its memory, in lieu of opening: recreates the image,
+    /// first from `logged` (what the host's non-volatile log kept, Section 5), sends an RS to
+    /// every other host of the conversation (they answer with their images' leaves, and the
+    /// standard lost-message protocol rebuilds the rest), and opens `pid`'s view. With `leaves`
+    /// (a checkpoint's `getMids`) the view becomes their down-closure once the image holds it,
+    /// and the participant receives what follows; with none (Section 5.2, re-execution) it
+    /// starts at the root, and its sends of messages already in the graph are suppressed.
+    /// `participants` is the list `participants(cid)` gave before the failure, in its order.
+    @discardableResult
+    public func restart(_ cid: ConversationID, as pid: ParticipantID, participants: [ParticipantID], leaves: [MessageID],
+                        logged: [AddNode] = [], now: Instant) throws(PsyncError) -> ConversationID {
+        guard pid.host == id else { throw .invalidParticipants("\(pid) is not on \(id)") }
+        guard participants.contains(pid), Set(participants).count == participants.count,
+              participants.count <= config.wireLimits.maxParticipants
+        else { throw .invalidParticipants("\(pid) missing, a participant twice, or too many") }
+        guard slot(of: cid) == nil else { throw .conversationExists(cid) }
+        guard leaves.allSatisfy({ leaf in leaf.senderIndex < participants.count && leaf.sequence >= 1 }) else {
+            throw .invalidParticipants("a leaf names no participant")
+        }
+        closed.remove(cid)
+        foreign.remove(cid)
+        var image = ConversationImage(id: cid, participants: participants, localHost: id, openedBy: pid, config: config,
+                                      rng: rng.split(), storage: storage)
+        let slot = image.viewSlot(of: pid)!
+        if !leaves.isEmpty { image.views[slot].restoring = leaves }
+        let restored = image.restoreLogged(logged, host: id, now: now, &outbox)
+        let i = addImage(image)
+        outbox.event(.restart(cid, pid, leaves: leaves, logged: restored))
+        let rs = Restart(conversation: cid, participant: pid, leaves: leaves)
+        outbox.transmit(.restart(rs), to: images[i]!.otherHosts)
+        images[i]!.finishRestoring(&outbox)
+        if config.recovery == .gaps { images[i]!.askForWhatFollows(&outbox) }
+        // Other local participants of the conversation open it as usual.
+        if images[i]!.graph.count > 0 { announce(i, now: now) }
+        return cid
+    }
+
     /// Returns the oldest pending conversation that includes `pid`, if any. Otherwise `pid`
     /// waits: the host emits `.opened(cid, pid)` when an SC for it arrives, or `.timedOut`
     /// after `timeoutNanoseconds` (Section 3.2.2).
@@ -75,7 +113,7 @@ extension Host {
     public func send(_ payload: [UInt8], in cid: ConversationID, as pid: ParticipantID, now: Instant) throws(PsyncError) -> MessageID {
         let (i, v) = try lookup(cid, pid)
         try images[i]!.admitSend(slot: v, &outbox)
-        let mid = images[i]!.send(payload, slot: v, &outbox)
+        let mid = try images[i]!.send(payload, slot: v, &outbox)
         images[i]!.noteActivity(now: now, &outbox)
         if mid == .root { announce(i, now: now) }
         return mid

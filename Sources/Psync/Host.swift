@@ -142,7 +142,11 @@ public final class Host {
                 dropRequestForUnknown(fr.conversation, from: from)
             }
         case .restart(let rs):
-            outbox.drop(Drop(.unsupported, conversation: rs.conversation, from: from, detail: "RS (restart) is not implemented"))
+            if let i = slot(of: rs.conversation) {
+                images[i]!.receiveRestart(rs, from: from, &outbox)
+            } else {
+                dropRequestForUnknown(rs.conversation, from: from)
+            }
         }
     }
 

@@ -13,6 +13,10 @@ public enum HostEffect: Sendable, Equatable {
     /// A send that failed with `PsyncError.wouldBlock` may now succeed: enough of this host's
     /// messages are settled, held by every host not masked out (Section 3.3 flow control).
     case sendable(ConversationID, ParticipantID)
+    /// Section 5.1: participant `restarted` of the conversation restarted (its host sent an
+    /// RS); `ParticipantID` is the local participant told of it, "an out-of-band control
+    /// message", typically answered by `maskIn` or a join protocol.
+    case restarted(ConversationID, ParticipantID, restarted: ParticipantID)
     /// A wait expired before it completed (Section 3.2.2: blocking operations take a timeout).
     case timedOut(TimerID)
     /// Something happened that a trace records. Only when `HostConfig.reportsEvents` is on.
@@ -68,6 +72,16 @@ public enum EngineEvent: Sendable, Equatable {
     /// A message became stable in a participant's view, first observed (Sections 2, 3.1.3).
     case stable(ConversationID, ParticipantID, MessageID)
     case maskOut(ConversationID, by: ParticipantID, ParticipantID)
+    /// Section 5.1: a local participant called `restart` (with `leaves`; empty for
+    /// re-execution, 5.2); `logged` messages came back from its non-volatile log.
+    case restart(ConversationID, ParticipantID, leaves: [MessageID], logged: Int)
+    /// A restarting participant's view is restored: the image holds its leaves' down-closure.
+    case restored(ConversationID, ParticipantID, view: [UInt32])
+    /// An RS from `restarted`'s host arrived; the local participants were told.
+    case restartNotified(ConversationID, restarted: ParticipantID)
+    /// Section 5.2: a re-executing participant sent a message that was already in the graph:
+    /// suppressed (not sent again), and its view grew by it.
+    case resendSuppressed(ConversationID, ParticipantID, MessageID)
     /// A send failed with `wouldBlock`: the host's own messages not yet settled (held by every
     /// host not masked out) fill its share of the buffer (Section 3.3). `HostEffect.sendable` follows when they no longer do.
     case sendBlocked(ConversationID, ParticipantID, unsettled: Int)
@@ -136,8 +150,6 @@ public enum DropReason: String, Sendable, CaseIterable, Codable {
     /// cannot send one (a node is reclaimed once every participant sent something after it,
     /// Section 3.3): this is malformed or replayed input.
     case reclaimedContext = "reclaimed-context"
-    /// A valid packet the engine does not implement (RS, Section 5).
-    case unsupported
     /// Simulator faults, recorded by the simulator rather than the engine: random loss, a
     /// partition, a crashed destination, and a drop rule of the fault schedule.
     case loss, partition, crashed, scripted

@@ -17,8 +17,9 @@ public enum Packet: Hashable, Sendable {
     /// messages it misses), or, naming no message, a digest for tail recovery. Sent under
     /// `RecoveryPolicy.gaps`, the default.
     case frontierRequest(FrontierRequest)
-    /// Restart (Section 5.1). The wire format reserves it; the engine does not implement
-    /// reintegration yet and drops it with `DropReason.unsupported`.
+    /// Restart (Section 5.1, Figure 10): a participant restarted; the receiving host tells its
+    /// participants and sends its image's leaves. `leaves` are the restarted view's (empty for
+    /// re-execution), for information.
     case restart(Restart)
 
     public var conversation: ConversationID {

@@ -26,12 +26,17 @@ struct PeerKnowledge {
     /// each peer, known to cover the frontier or not, until that peer answers with a digest of
     /// its own (which shows what this image lacks, and asks for it).
     var pulling: [Bool]
+    /// Per other host, after its RS (Section 5): its participants' messages up to these
+    /// sequences were sent before it lost its memory, so their clocks no longer say what it
+    /// holds. nil if it never restarted.
+    var forgotten: [[UInt32]?]
 
     init(participants: [ParticipantID], otherHosts: [HostID]) {
         stated = Array(repeating: Array(repeating: 0, count: participants.count), count: otherHosts.count)
         participantsOn = otherHosts.map { h in participants.indices.filter { participants[$0].host == h } }
         silentRounds = Array(repeating: 0, count: otherHosts.count)
         pulling = Array(repeating: false, count: otherHosts.count)
+        forgotten = Array(repeating: nil, count: otherHosts.count)
     }
 
     mutating func heardFrom(_ k: Int) { silentRounds[k] = 0 }

@@ -17,6 +17,10 @@ public enum PsyncError: Error, Equatable, Sendable, CustomStringConvertible {
     /// would block. Wait for `HostEffect.sendable` (the UDP runtime's `Conversation.send` waits
     /// by itself) and send again.
     case wouldBlock(ConversationID)
+    /// Section 5.2: a re-executing participant sent, in place of a message already in the
+    /// graph, one with other predecessors or another payload: it is not deterministic, and its
+    /// re-execution cannot continue.
+    case reexecutionDiverged(MessageID)
 
     public var description: String {
         switch self {
@@ -29,6 +33,7 @@ public enum PsyncError: Error, Equatable, Sendable, CustomStringConvertible {
         case .reclaimed(let m): "message \(m)'s node was reclaimed (free_node or the threshold Θ, Section 3.3)"
         case .payloadReclaimed(let m): "message \(m) is stable everywhere and its buffer was reclaimed (Section 3.3)"
         case .wouldBlock(let c): "conversation \(c) is at its buffer limit: send would block until messages become stable (Section 3.3)"
+        case .reexecutionDiverged(let m): "re-execution diverged at \(m): the participant sent something else the first time (Section 5.2)"
         }
     }
 }

@@ -31,6 +31,9 @@ struct View {
     /// Section 3.3's `free_node`: per sender, the prefix of the view the participant released.
     /// nil until the first release: until then the threshold Θ decides alone.
     var released: [UInt32]?
+    /// Section 5.1: `restart` with these leaves; the view becomes their down-closure once the
+    /// image holds it, and receives nothing before. nil when not restoring.
+    var restoring: [MessageID]?
     /// The prefix of the view the filters above no longer query (`Host.retainHistory`): nodes
     /// beyond it are kept whatever Θ says. nil: no filter said anything, Θ decides.
     var retainedBeyond: [UInt32]?

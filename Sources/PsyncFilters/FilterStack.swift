@@ -88,6 +88,15 @@ public final class FilterStack {
         pump()
     }
 
+    /// Section 5.1: the host said `participant` restarted; every filter is told (bottom first),
+    /// then acts on it.
+    public func participantRestarted(_ participant: ParticipantID, now: Instant) {
+        context.now = now
+        for f in filters { f.participantRestarted(participant, context) }
+        drainHostEffects()
+        pump()
+    }
+
     /// Sends exactly `content`, bypassing the filters and the mute: offline replay uses it to
     /// make a participant send what the recorded participant sent. Returns the new message.
     public func replaySend(_ content: FilterMessage.Content, now: Instant) -> MessageID? {

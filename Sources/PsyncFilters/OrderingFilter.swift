@@ -42,6 +42,9 @@ public protocol OrderingFilter: AnyObject {
     /// need no node). Under the threshold Θ the host reclaims nothing beyond it. The default,
     /// nothing, is always safe: a filter that needs history beyond Θ says so by keeping it.
     func releasedHistory(_ context: FilterContext) -> [UInt32]
+    /// Section 5.1: `participant` restarted (its host sent an RS): the out-of-band notice on
+    /// which a join protocol starts (a membership filter re-admits it, say).
+    func participantRestarted(_ participant: ParticipantID, _ context: FilterContext)
 }
 
 extension OrderingFilter {
@@ -53,6 +56,7 @@ extension OrderingFilter {
     public func send(_ payload: [UInt8], _ context: FilterContext) -> Bool { context.send(payload, from: self) }
     public func timerFired(_ token: Int, _ context: FilterContext) {}
     public func releasedHistory(_ context: FilterContext) -> [UInt32] { [] }
+    public func participantRestarted(_ participant: ParticipantID, _ context: FilterContext) {}
 }
 
 /// Promises a filter makes about what it delivers.

@@ -104,6 +104,11 @@ final class NodeCore {
                 if let local = conversations[ConversationKey(cid, pid)] { drain(local) }
             case .sendable(let cid, let pid):
                 conversations[ConversationKey(cid, pid)]?.resumeBlockedSends()
+            case .restarted(let cid, let pid, let restarted):
+                if let local = conversations[ConversationKey(cid, pid)], let stack = local.stack {
+                    stack.participantRestarted(restarted, now: Instant(nanoseconds: time))
+                    local.afterStack()
+                }
             case .timedOut:
                 break
             case .event(let e):

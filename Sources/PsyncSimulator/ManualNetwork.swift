@@ -103,6 +103,16 @@ public final class ManualNetwork {
         inFlight.removeAll { $0.to == hosts[i].id || $0.from == hosts[i].id }
     }
 
+    /// Host `i` comes back with its volatile state lost (Section 5): a new engine with the same
+    /// identity and configuration (`storage`: its non-volatile log, if any), no timers. Its
+    /// participants then call `restart`.
+    public func reboot(_ i: Int, config: HostConfig? = nil, seed: UInt64? = nil, storage: (any StableStorage)? = nil) {
+        let old = hosts[i]
+        hosts[i] = Host(id: old.id, config: config ?? old.config, seed: seed, storage: storage)
+        crashed.remove(old.id)
+        timers[old.id] = nil
+    }
+
     /// Advances time by `nanoseconds`, firing due timers in deadline order and delivering all
     /// packets after each firing.
     public func advance(by nanoseconds: UInt64) {

@@ -215,6 +215,12 @@ public final class Simulator {
                 receiveAll(Int(host.rawValue))
             case .sendable:
                 resumeBlockedSends(Int(host.rawValue))
+            case .restarted(_, _, let restarted):
+                let i = Int(host.rawValue)
+                if let stack = apps[i].stack {
+                    stack.participantRestarted(restarted, now: Instant(nanoseconds: now))
+                    afterStack(i)
+                }
             case .event(let e):
                 record(host, Workload.traceKind(e, on: hosts[Int(host.rawValue)], framed: !config.filters.isEmpty))
             case .timedOut:

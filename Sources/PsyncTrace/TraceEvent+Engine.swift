@@ -25,6 +25,18 @@ extension TraceEvent.Kind {
         case .maskOut(let c, let by, let target): self = .maskOut(c, by, target: target)
         case .maskIn(let c, let by, let target): self = .maskIn(c, by, target: target)
         case .drop(let d): self = .drop(DropRecord(d))
+        case .restart(let c, let p, let leaves, let logged):
+            self = .other(name: "restart", fields: [("cid", .uint(c.rawValue)), ("p", .string(p.description)),
+                                                    ("leaves", .array(leaves.map { .string($0.description) })),
+                                                    ("logged", .uint(UInt64(logged)))])
+        case .restored(let c, let p, let view):
+            self = .other(name: "restored", fields: [("cid", .uint(c.rawValue)), ("p", .string(p.description)),
+                                                     ("view", .array(view.map { .uint(UInt64($0)) }))])
+        case .restartNotified(let c, let p):
+            self = .other(name: "restart_notified", fields: [("cid", .uint(c.rawValue)), ("restarted", .string(p.description))])
+        case .resendSuppressed(let c, let p, let m):
+            self = .other(name: "resend_suppressed", fields: [("cid", .uint(c.rawValue)), ("p", .string(p.description)),
+                                                              ("mid", .string(m.description))])
         case .sendBlocked(let c, let p, let n):
             self = .other(name: "send_blocked", fields: [("cid", .uint(c.rawValue)), ("p", .string(p.description)),
                                                          ("unsettled", .uint(UInt64(n)))])

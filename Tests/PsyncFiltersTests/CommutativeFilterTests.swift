@@ -375,7 +375,7 @@ final class StackNetwork {
                 timers.append((i, id, deadline.nanoseconds))
             case .opened:
                 open(i)
-            case .messageAvailable, .sendable, .timedOut, .event:
+            case .messageAvailable, .sendable, .restarted, .timedOut, .event:
                 break
             }
         }

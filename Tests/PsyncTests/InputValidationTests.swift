@@ -63,8 +63,8 @@ import PsyncSimulator
         feed(f, 1, .startConversation(StartConversation(conversation: other, participants: elsewhere, payload: [])), from: 0)
         feed(f, 1, .addNode(AddNode(conversation: other, message: mid("a2"), sender: elsewhere[0], predecessors: [mid("a1")], payload: [])), from: 0)
         #expect(f.drops(1, .notTakingPart) == 2)
-        feed(f, 1, .restart(Restart(conversation: f.cid, participant: f.pids[0], leaves: [])), from: 0)
-        #expect(f.drops(1, .unsupported) == 1)
+        feed(f, 1, .restart(Restart(conversation: other, participant: f.pids[0], leaves: [])), from: 0)
+        #expect(f.drops(1, .unknownConversation) == 2)
     }
 
     @Test func closedConversationsDropLaterPackets() throws {

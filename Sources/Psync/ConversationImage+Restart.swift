@@ -1,0 +1,121 @@
+/// Reintegrating a failed participant (Section 5): the restarting host's side (`restart`: the
+/// image rebuilt from the log and the network, the view restored or re-executed) and the other
+/// hosts' side (an RS: tell the local participants, send the image's leaves).
+extension ConversationImage {
+    /// Attaches messages read back from the host's non-volatile log (Section 5: "a restarting
+    /// host first directly recovers a portion of its image from non-volatile storage"). A log
+    /// holds each sender's messages in order but interleaves senders freely, so messages wait
+    /// until their predecessors are in. Entries that never fit are dropped, traced: the network
+    /// fills in the rest. O(messages x passes).
+    mutating func restoreLogged(_ logged: [AddNode], host: HostID, now: Instant, _ out: inout Outbox) -> Int {
+        var waiting = logged.filter { $0.conversation == id && !graph.contains($0.message) }
+        var restored = 0
+        while !waiting.isEmpty {
+            var next: [AddNode] = []
+            for an in waiting {
+                if graph.contains(an.message) { continue }
+                guard an.message.senderIndex < participantCount, an.predecessors.allSatisfy({ graph.contains($0) }) else {
+                    next.append(an)
+                    continue
+                }
+                if let c = graph.validate(an.message, predecessors: an.predecessors) {
+                    out.drop(Drop(.contradiction, conversation: id, message: an.message, from: host, detail: "log: \(c)"))
+                    continue
+                }
+                graph.insert(an.message, predecessors: an.predecessors, payload: an.payload)
+                out.event(.arrive(id, an.message, predecessors: an.predecessors))
+                restored += 1
+            }
+            if next.count == waiting.count {
+                for an in next {
+                    out.drop(Drop(.contradiction, conversation: id, message: an.message, from: host,
+                                  detail: "log entry whose context is not in the log"))
+                }
+                break
+            }
+            waiting = next
+        }
+        noteActivity(now: now, &out)
+        return restored
+    }
+
+    /// Section 5.1: an RS from `from`, whose participant `rs.participant` restarted. The host
+    /// forgets what it knew of that host's image, tells its local participants, and sends the
+    /// leaves of its image "as standard AN messages"; under `.gaps` the restarting host's digest
+    /// asks for the rest.
+    mutating func receiveRestart(_ rs: Restart, from: HostID, _ out: inout Outbox) {
+        guard let k = otherHostSlot(from), let p = index(of: rs.participant), rs.participant.host == from else {
+            return out.drop(Drop(.nonParticipant, conversation: id, from: from, detail: "RS for \(rs.participant)"))
+        }
+        peers.stated[k] = Array(repeating: 0, count: participantCount)
+        var forgotten = peers.forgotten[k] ?? Array(repeating: 0, count: participantCount)
+        for q in peers.participantsOn[k] { forgotten[q] = max(forgotten[q], graph.frontier(q)) }
+        peers.forgotten[k] = forgotten
+        peers.heardFrom(k)
+        out.event(.restartNotified(id, restarted: participants[p]))
+        for v in views where v.state == .open {
+            out.wake(.restarted(id, participants[v.participant], restarted: rs.participant))
+        }
+        var leaves: [ContextGraph.NodeIndex] = []
+        for leaf in graph.leaves where !graph.isPayloadFreed(leaf) {
+            if let n = graph.index(of: leaf) { leaves.append(n) }
+        }
+        transmitAnswer(leaves, to: from, &out)
+    }
+
+    /// Restoring views (Section 5.1) whose leaves' down-closure is now in the image become that
+    /// down-closure, and start receiving from there. O(participants²) per restored view.
+    mutating func finishRestoring(_ out: inout Outbox) {
+        for slot in views.indices {
+            guard let leaves = views[slot].restoring, leaves.allSatisfy({ graph.contains($0) }) else { continue }
+            var seen = [UInt32](repeating: 0, count: participantCount)
+            for leaf in leaves {
+                seen[leaf.senderIndex] = max(seen[leaf.senderIndex], leaf.sequence)
+                for q in 0..<participantCount { seen[q] = max(seen[q], graph.clock(sender: leaf.senderIndex, leaf.sequence, q)) }
+            }
+            views[slot].restore(seen: seen, in: graph)
+            out.event(.restored(id, participants[views[slot].participant], view: seen))
+            for s in 0..<participantCount where seen[s] < graph.frontier(s) {
+                let n = graph.node(s, seen[s] + 1)
+                if isReceivable(n, slot: slot) { makeReceivable(n, slot: slot, &out) }
+            }
+        }
+    }
+
+    /// Section 5.2: participant at `slot` sends while its own next message is already in the
+    /// image (it is re-executing, or resuming from a checkpoint older than its last send). The
+    /// send is suppressed: the view grows by the existing message, which must have the same
+    /// predecessors and payload, or the participant is not deterministic. Returns nil when the
+    /// participant is past its old messages.
+    mutating func resendSuppressed(_ payload: [UInt8], slot: Int, _ out: inout Outbox) throws(PsyncError) -> MessageID? {
+        let me = views[slot].participant
+        guard views[slot].seen[me] < graph.frontier(me) else { return nil }
+        let mid = MessageID(sender: me, sequence: views[slot].seen[me] + 1)
+        guard let n = graph.index(of: mid) else { throw .reclaimed(mid) }
+        let leaves = views[slot].leaves
+        guard graph.predecessors(n).sorted() == leaves.sorted(),
+              graph.isPayloadFreed(mid) || graph.payload(n) == payload else { throw .reexecutionDiverged(mid) }
+        views[slot].extend(with: mid, predecessorsOf: n, in: graph)
+        out.event(.resendSuppressed(id, participants[me], mid))
+        var e = graph.firstSuccessorEdge(n)
+        while let (s, next) = graph.successorEdge(e) {
+            if isReceivable(s, slot: slot) { makeReceivable(s, slot: slot, &out) }
+            e = next
+        }
+        return mid
+    }
+}
+
+extension View {
+    /// Becomes the down-closed set `seen` of `graph` (Section 5.1's restored view).
+    mutating func restore(seen: [UInt32], in graph: ContextGraph) {
+        self.seen = seen
+        restoring = nil
+        for s in seen.indices {
+            // s's newest message in the view is a leaf unless another newest one follows it.
+            leafOf[s] = seen[s] > 0 && !seen.indices.contains { q in
+                q != s && seen[q] > 0 && graph.clock(sender: q, seen[q], s) >= seen[s]
+            }
+        }
+    }
+}
