@@ -61,6 +61,19 @@ import PsyncSimulator
             }
         }
 
+        /// Host i fails and comes back with its memory lost (and its `log`, if it has one); its
+        /// participant restarts with `leaves` (none: re-execution) and application state
+        /// `state`.
+        func crashAndRestart(_ i: Int, leaves: [MessageID] = [], state: ([String], Int?) = ([], nil),
+                             participants: [ParticipantID], log storage: (any StableStorage)? = nil,
+                             logged: [AddNode] = []) throws {
+            net.crash(i)
+            net.reboot(i, storage: storage)
+            (log[i], due[i]) = state
+            try net[i].restart(cid, as: pids[i], participants: participants, leaves: leaves, logged: logged, now: net.now)
+            net.collect(i)
+        }
+
         func start() throws {
             _ = try net[0].send(Array("a0".utf8), in: cid, as: pids[0], now: net.now)
             log[0].append("sent a0")
@@ -94,13 +107,8 @@ import PsyncSimulator
         let checkpoint = (state: ring.log[2], due: ring.due[2], participants: try ring.net[2].participants(ring.cid),
                           leaves: try ring.net[2].leaves(ring.cid, as: ring.pids[2]))
         try ring.run(rounds: 7)                               // three more, then host 2 fails
-        ring.net.crash(2)
-        ring.net.reboot(2)
-        ring.log[2] = checkpoint.state
-        ring.due[2] = checkpoint.due
-        try ring.net[2].restart(ring.cid, as: ring.pids[2], participants: checkpoint.participants, leaves: checkpoint.leaves,
-                                now: ring.net.now)
-        ring.net.collect(2)
+        try ring.crashAndRestart(2, leaves: checkpoint.leaves, state: (checkpoint.state, checkpoint.due),
+                                 participants: checkpoint.participants)
         try ring.run(rounds: rounds)
 
         #expect(ring.log == reference.log)
@@ -130,13 +138,7 @@ import PsyncSimulator
         let ring = try Ring(hosts: 3, config: Self.keepHistory)
         try ring.start()
         try ring.run(rounds: 5)
-        let participants = try ring.net[2].participants(ring.cid)
-        ring.net.crash(2)
-        ring.net.reboot(2)
-        ring.log[2] = []
-        ring.due[2] = nil
-        try ring.net[2].restart(ring.cid, as: ring.pids[2], participants: participants, leaves: [], now: ring.net.now)
-        ring.net.collect(2)
+        try ring.crashAndRestart(2, participants: try ring.net[2].participants(ring.cid))
         try ring.run(rounds: rounds)
 
         #expect(ring.log == reference.log)
@@ -154,11 +156,7 @@ import PsyncSimulator
         let ring = try Ring(hosts: 3, config: Self.keepHistory)
         try ring.start()
         try ring.run(rounds: 3)
-        let participants = try ring.net[2].participants(ring.cid)
-        ring.net.crash(2)
-        ring.net.reboot(2)
-        try ring.net[2].restart(ring.cid, as: ring.pids[2], participants: participants, leaves: [], now: ring.net.now)
-        ring.net.collect(2)
+        try ring.crashAndRestart(2, participants: try ring.net[2].participants(ring.cid))
         for _ in 0..<20 {
             ring.net.deliverAll()
             ring.net.advance(by: 50_000_000)
@@ -187,10 +185,7 @@ import PsyncSimulator
         #expect(log.kept.count > 6)
         let participants = try ring.net[2].participants(ring.cid)
         let before = (0..<2).map { ring.net[$0].counters.retransmittedMessages }
-        ring.net.crash(2)
-        ring.net.reboot(2, storage: log)
-        try ring.net[2].restart(ring.cid, as: ring.pids[2], participants: participants, leaves: [], logged: log.kept, now: ring.net.now)
-        ring.net.collect(2)
+        try ring.crashAndRestart(2, participants: participants, log: log, logged: log.kept)
         #expect(ring.net.log.contains { h, e in
             if h == HostID(2), case .event(.restart(_, _, _, let logged)) = e { return logged == log.kept.count }
             return false
