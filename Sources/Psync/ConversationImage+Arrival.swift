@@ -70,7 +70,7 @@ extension ConversationImage {
             }
         }
         noteActivity(now: now, &out)
-        if views.contains(where: { $0.restoring != nil }) { finishRestoring(&out) }
+        if memory.restoring { finishRestoring(&out) }
         return attachedRoot
     }
 

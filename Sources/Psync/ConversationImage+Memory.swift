@@ -37,6 +37,8 @@ struct MemoryState {
     /// A pull under `.paper` went out: a cut answer is continued (`answerWasCut`), as the pull
     /// may be answered with more than one batch.
     var pulledUnderPaper = false
+    /// Some local view is being restored after a restart (Section 5.1).
+    var restoring = false
     /// Some local view's send failed with `wouldBlock` (collect at every step then).
     var hasSendWaiter = false
     /// Scratch space of `collect`, kept to avoid allocations per collection.

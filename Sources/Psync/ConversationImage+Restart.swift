@@ -66,8 +66,13 @@ extension ConversationImage {
     /// Restoring views (Section 5.1) whose leaves' down-closure is now in the image become that
     /// down-closure, and start receiving from there. O(participants²) per restored view.
     mutating func finishRestoring(_ out: inout Outbox) {
+        memory.restoring = false
         for slot in views.indices {
-            guard let leaves = views[slot].restoring, leaves.allSatisfy({ graph.contains($0) }) else { continue }
+            guard let leaves = views[slot].restoring else { continue }
+            guard leaves.allSatisfy({ graph.contains($0) }) else {
+                memory.restoring = true
+                continue
+            }
             var seen = [UInt32](repeating: 0, count: participantCount)
             for leaf in leaves {
                 seen[leaf.senderIndex] = max(seen[leaf.senderIndex], leaf.sequence)
@@ -84,16 +89,18 @@ extension ConversationImage {
 
     /// Section 5.2: participant at `slot` sends while its own next message is already in the
     /// image (it is re-executing, or resuming from a checkpoint older than its last send). The
-    /// send is suppressed: the view grows by the existing message, which must have the same
-    /// predecessors and payload, or the participant is not deterministic. Returns nil when the
-    /// participant is past its old messages.
+    /// send is suppressed ("automatically discarded as duplicates"): the view grows by the
+    /// existing message. Its payload must be the same and its predecessors already in the view,
+    /// or the participant is not deterministic. (The view may hold more than it did the first
+    /// time, as a re-execution finds everything that does not depend on its own later messages
+    /// already there; what it held then is a subset, so the predecessors are in.) Returns nil
+    /// when the participant is past its old messages.
     mutating func resendSuppressed(_ payload: [UInt8], slot: Int, _ out: inout Outbox) throws(PsyncError) -> MessageID? {
         let me = views[slot].participant
         guard views[slot].seen[me] < graph.frontier(me) else { return nil }
         let mid = MessageID(sender: me, sequence: views[slot].seen[me] + 1)
         guard let n = graph.index(of: mid) else { throw .reclaimed(mid) }
-        let leaves = views[slot].leaves
-        guard graph.predecessors(n).sorted() == leaves.sorted(),
+        guard graph.predecessors(n).allSatisfy(views[slot].contains),
               graph.isPayloadFreed(mid) || graph.payload(n) == payload else { throw .reexecutionDiverged(mid) }
         views[slot].extend(with: mid, predecessorsOf: n, in: graph)
         out.event(.resendSuppressed(id, participants[me], mid))

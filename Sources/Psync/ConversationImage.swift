@@ -85,10 +85,11 @@ struct ConversationImage {
     /// nothing yet. O(in-degree).
     @inline(__always)
     func isReceivable(_ n: ContextGraph.NodeIndex, slot: Int) -> Bool {
-        let view = views[slot]
+        // Read in place: binding `views[slot]` to a constant would copy the view (a retain per
+        // array it holds) on the hottest path of the engine.
         let mid = graph.mid(n)
-        guard mid.senderIndex != view.participant, view.restoring == nil, !view.contains(mid) else { return false }
-        for p in graph.predecessors(n) where !view.contains(p) { return false }
+        guard mid.senderIndex != views[slot].participant, views[slot].restoring == nil, !views[slot].contains(mid) else { return false }
+        for p in graph.predecessors(n) where !views[slot].contains(p) { return false }
         return true
     }
 

@@ -53,7 +53,10 @@ extension Host {
         var image = ConversationImage(id: cid, participants: participants, localHost: id, openedBy: pid, config: config,
                                       rng: rng.split(), storage: storage)
         let slot = image.viewSlot(of: pid)!
-        if !leaves.isEmpty { image.views[slot].restoring = leaves }
+        if !leaves.isEmpty {
+            image.views[slot].restoring = leaves
+            image.memory.restoring = true
+        }
         let restored = image.restoreLogged(logged, host: id, now: now, &outbox)
         let i = addImage(image)
         outbox.event(.restart(cid, pid, leaves: leaves, logged: restored))
