@@ -4,7 +4,9 @@ extension ConversationImage {
     /// Sends in the context of the view: the new message's predecessors are the view's leaves,
     /// so the graph stays the transitive reduction. O(participants).
     mutating func send(_ payload: [UInt8], slot: Int, _ out: inout Outbox) throws(PsyncError) -> MessageID {
+        // A re-sent message already in the graph takes no buffer space: flow control after it.
         if let again = try resendSuppressed(payload, slot: slot, &out) { return again }
+        try admitSend(slot: slot, &out)
         let me = views[slot].participant
         // Before the root exists only the opener's view is open (the others open on its SC).
         assert(graph.count > 0 || me == 0, "only the opener can send a conversation's first message")

@@ -115,7 +115,6 @@ extension Host {
     @discardableResult
     public func send(_ payload: [UInt8], in cid: ConversationID, as pid: ParticipantID, now: Instant) throws(PsyncError) -> MessageID {
         let (i, v) = try lookup(cid, pid)
-        try images[i]!.admitSend(slot: v, &outbox)
         let mid = try images[i]!.send(payload, slot: v, &outbox)
         images[i]!.noteActivity(now: now, &outbox)
         if mid == .root { announce(i, now: now) }
