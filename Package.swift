@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "PsyncSimulator", targets: ["PsyncSimulator"]),
         .library(name: "PsyncAnalysis", targets: ["PsyncAnalysis"]),
         .library(name: "PsyncNIO", targets: ["PsyncNIO"]),
+        .library(name: "PsyncLog", targets: ["PsyncLog"]),
         .executable(name: "psync", targets: ["psync"]),
     ],
     dependencies: [
@@ -26,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .target(name: "PsyncTrace", dependencies: ["Psync", "CLZ4"]),
         .target(name: "PsyncFilters", dependencies: ["Psync", "PsyncTrace"]),
+        // Section 5's non-volatile image: a host's append-only message log (file I/O, so not in the engine).
+        .target(name: "PsyncLog", dependencies: ["Psync"]),
         .target(name: "PsyncSimulator", dependencies: ["Psync", "PsyncTrace", "PsyncFilters"]),
         .target(
             name: "PsyncAnalysis",
@@ -53,6 +56,7 @@ let package = Package(
         .testTarget(name: "PsyncFiltersTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator"]),
         .testTarget(name: "PsyncSimulatorTests", dependencies: ["Psync", "PsyncSimulator"]),
         .testTarget(name: "PsyncNIOTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncNIO"]),
+        .testTarget(name: "PsyncLogTests", dependencies: ["Psync", "PsyncLog", "PsyncSimulator"]),
         .testTarget(name: "PsyncAnalysisTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis"]),
     ],
     swiftLanguageModes: [.v6]
