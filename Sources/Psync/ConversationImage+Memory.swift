@@ -39,6 +39,8 @@ struct MemoryState {
     var pulledUnderPaper = false
     /// Some local view is being restored after a restart (Section 5.1).
     var restoring = false
+    /// This image was recreated by `restart` under `.gaps` (`isCatchingUp`).
+    var restarted = false
     /// Some local view's send failed with `wouldBlock` (collect at every step then).
     var hasSendWaiter = false
     /// Scratch space of `collect`, kept to avoid allocations per collection.
@@ -79,7 +81,7 @@ extension ConversationImage {
     /// Whether memory management has anything to do: otherwise collection is skipped entirely.
     var managesMemory: Bool {
         config.reclaimsPayloads || config.retainedNodes != nil || config.bufferLimit != nil || storage != nil
-            || views.contains { $0.released != nil }
+            || memory.hasSendWaiter || views.contains { $0.released != nil }
     }
 
     /// Steps (messages attached, sent or received) between collections, per participant.
@@ -202,7 +204,8 @@ extension ConversationImage {
     /// Wakes the participants whose `send` failed with `wouldBlock` once the host's share has
     /// room again.
     mutating func wakeBlockedSenders(_ out: inout Outbox) {
-        guard memory.hasSendWaiter, let share = sendShare, ownUnsettledCount < share else { return }
+        guard memory.hasSendWaiter, !isCatchingUp else { return }
+        if let share = sendShare, ownUnsettledCount >= share { return }
         memory.hasSendWaiter = false
         for slot in views.indices where views[slot].sendWaiter {
             views[slot].sendWaiter = false

@@ -43,24 +43,64 @@ extension ConversationImage {
     /// forgets what it knew of that host's image, tells its local participants, and sends the
     /// leaves of its image "as standard AN messages"; under `.gaps` the restarting host's digest
     /// asks for the rest.
-    mutating func receiveRestart(_ rs: Restart, from: HostID, _ out: inout Outbox) {
-        guard let k = otherHostSlot(from), let p = index(of: rs.participant), rs.participant.host == from else {
+    ///
+    /// The RS is echoed back as its acknowledgement (the restarting host repeats it until then),
+    /// so a host may get it more than once: only the first since the restarted host's
+    /// participants last sent something new counts as a restart.
+    mutating func receiveRestart(_ rs: Restart, from: HostID, localHost: HostID, _ out: inout Outbox) {
+        guard let k = otherHostSlot(from), let p = index(of: rs.participant) else {
             return out.drop(Drop(.nonParticipant, conversation: id, from: from, detail: "RS for \(rs.participant)"))
         }
-        peers.stated[k] = Array(repeating: 0, count: participantCount)
-        var forgotten = peers.forgotten[k] ?? Array(repeating: 0, count: participantCount)
-        for q in peers.participantsOn[k] { forgotten[q] = max(forgotten[q], graph.frontier(q)) }
-        peers.forgotten[k] = forgotten
-        peers.heardFrom(k)
-        out.event(.restartNotified(id, restarted: participants[p]))
-        for v in views where v.state == .open {
-            out.wake(.restarted(id, participants[v.participant], restarted: rs.participant))
+        if rs.participant.host == localHost {
+            peers.restartAcked[k] = true
+            if peers.restartAcked.allSatisfy({ $0 }) { peers.restart = nil }
+            return
         }
+        guard rs.participant.host == from else {
+            return out.drop(Drop(.nonParticipant, conversation: id, from: from, detail: "RS for \(rs.participant)"))
+        }
+        peers.heardFrom(k)
+        let isNew = peers.forgotten[k].map { old in peers.participantsOn[k].contains { graph.frontier($0) > old[$0] } } ?? true
+        if isNew {
+            peers.stated[k] = Array(repeating: 0, count: participantCount)
+            var forgotten = peers.forgotten[k] ?? Array(repeating: 0, count: participantCount)
+            for q in peers.participantsOn[k] { forgotten[q] = max(forgotten[q], graph.frontier(q)) }
+            peers.forgotten[k] = forgotten
+            out.event(.restartNotified(id, restarted: participants[p]))
+            for v in views where v.state == .open {
+                out.wake(.restarted(id, participants[v.participant], restarted: rs.participant))
+            }
+        }
+        out.transmit(.restart(rs), to: [from])
         var leaves: [ContextGraph.NodeIndex] = []
         for leaf in graph.leaves where !graph.isPayloadFreed(leaf) {
             if let n = graph.index(of: leaf) { leaves.append(n) }
         }
         transmitAnswer(leaves, to: from, &out)
+    }
+
+    /// Under `.gaps`, the restarting host pulls from every peer (digests, repeated until each
+    /// answers with one) and repeats its RS with them until each echoes it: neither is lost
+    /// for good to a lossy network.
+    mutating func pullAfterRestart(_ rs: Restart, now: Instant, _ out: inout Outbox) {
+        peers.restart = rs
+        memory.restarted = true
+        peers.pulling = Array(repeating: true, count: otherHosts.count)
+        askForWhatFollows(&out)
+        noteActivity(now: now, &out)
+    }
+
+    /// Whether a restarted participant may still have sent messages this image has not
+    /// recovered: some peer has not stated its frontier yet, or stated more of a local
+    /// participant's messages than the image holds. A new send then could take the id of an
+    /// old message with another context, so it waits (Section 5.2 assumes the same ids).
+    var isCatchingUp: Bool {
+        guard memory.restarted else { return false }
+        if peers.pulling.contains(true) { return true }
+        for v in views {
+            for k in otherHosts.indices where peers.stated[k][v.participant] > graph.frontier(v.participant) { return true }
+        }
+        return false
     }
 
     /// Restoring views (Section 5.1) whose leaves' down-closure is now in the image become that
@@ -80,10 +120,17 @@ extension ConversationImage {
             }
             views[slot].restore(seen: seen, in: graph)
             out.event(.restored(id, participants[views[slot].participant], view: seen))
-            for s in 0..<participantCount where seen[s] < graph.frontier(s) {
-                let n = graph.node(s, seen[s] + 1)
-                if isReceivable(n, slot: slot) { makeReceivable(n, slot: slot, &out) }
-            }
+            queueReceivable(slot: slot, &out)
+        }
+    }
+
+    /// Queues what a view that was just set (restored, or empty with an image read from the
+    /// log) can receive: only each sender's next message can be receivable. O(participants x
+    /// in-degree).
+    mutating func queueReceivable(slot: Int, _ out: inout Outbox) {
+        for s in 0..<participantCount where views[slot].seen[s] < graph.frontier(s) && views[slot].seen[s] >= graph.reclaimedOf[s] {
+            let n = graph.node(s, views[slot].seen[s] + 1)
+            if isReceivable(n, slot: slot) { makeReceivable(n, slot: slot, &out) }
         }
     }
 

@@ -78,7 +78,10 @@ extension ConversationImage {
         // A pending image stays silent: it stores only its root (Section 3.3).
         guard !isPendingOnly else { return }
         let frontier = graph.frontierVector
-        let targets = otherHosts.indices.filter { !isMaskedPeer($0) && (peers.pulling[$0] || !peerCovers($0, frontier)) }
+        let restarting = peers.restart != nil
+        let targets = otherHosts.indices.filter { k in
+            !isMaskedPeer(k) && (peers.pulling[k] || !peerCovers(k, frontier) || (restarting && !peers.restartAcked[k]))
+        }
         let silent = targets.filter { peers.silentRounds[$0] == config.digestAttempts }
         if !silent.isEmpty {
             out.event(.digestsStopped(id, unanswered: silent.map { otherHosts[$0] }))
@@ -88,6 +91,9 @@ extension ConversationImage {
         guard let quietest = live.map({ peers.silentRounds[$0] }).min() else { return }
         for k in live { peers.silentRounds[k] += 1 }
         sendDigest(to: live.map { otherHosts[$0] }, isReply: false, reason: .digest, &out)
+        if let rs = peers.restart {
+            out.transmit(.restart(rs), to: live.filter { !peers.restartAcked[$0] }.map { otherHosts[$0] })
+        }
         let next = now.adding(nanoseconds: backoff(afterRequests: quietest + 2))
         peers.armed = next
         out.setTimer(.digest(id), next)

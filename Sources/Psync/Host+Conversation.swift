@@ -63,7 +63,8 @@ extension Host {
         let rs = Restart(conversation: cid, participant: pid, leaves: leaves)
         outbox.transmit(.restart(rs), to: images[i]!.otherHosts)
         images[i]!.finishRestoring(&outbox)
-        if config.recovery == .gaps { images[i]!.askForWhatFollows(&outbox) }
+        if leaves.isEmpty { images[i]!.queueReceivable(slot: slot, &outbox) }
+        if config.recovery == .gaps { images[i]!.pullAfterRestart(rs, now: now, &outbox) }
         // Other local participants of the conversation open it as usual.
         if images[i]!.graph.count > 0 { announce(i, now: now) }
         return cid
@@ -115,7 +116,7 @@ extension Host {
     @discardableResult
     public func send(_ payload: [UInt8], in cid: ConversationID, as pid: ParticipantID, now: Instant) throws(PsyncError) -> MessageID {
         let (i, v) = try lookup(cid, pid)
-        let mid = try images[i]!.send(payload, slot: v, &outbox)
+        let mid = try images[i]!.send(payload, slot: v, now: now, &outbox)
         images[i]!.noteActivity(now: now, &outbox)
         if mid == .root { announce(i, now: now) }
         return mid

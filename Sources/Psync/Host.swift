@@ -143,7 +143,7 @@ public final class Host {
             }
         case .restart(let rs):
             if let i = slot(of: rs.conversation) {
-                images[i]!.receiveRestart(rs, from: from, &outbox)
+                images[i]!.receiveRestart(rs, from: from, localHost: id, &outbox)
             } else {
                 dropRequestForUnknown(rs.conversation, from: from)
             }

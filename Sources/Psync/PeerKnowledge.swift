@@ -30,6 +30,11 @@ struct PeerKnowledge {
     /// sequences were sent before it lost its memory, so their clocks no longer say what it
     /// holds. nil if it never restarted.
     var forgotten: [[UInt32]?]
+    /// After this host's own `restart`: the RS to repeat, and which peers echoed it back (an
+    /// RS naming our own participant is the acknowledgement). Repeated with the digests of the
+    /// pull until each has.
+    var restart: Restart?
+    var restartAcked: [Bool]
 
     init(participants: [ParticipantID], otherHosts: [HostID]) {
         stated = Array(repeating: Array(repeating: 0, count: participants.count), count: otherHosts.count)
@@ -37,6 +42,7 @@ struct PeerKnowledge {
         silentRounds = Array(repeating: 0, count: otherHosts.count)
         pulling = Array(repeating: false, count: otherHosts.count)
         forgotten = Array(repeating: nil, count: otherHosts.count)
+        restartAcked = Array(repeating: false, count: otherHosts.count)
     }
 
     mutating func heardFrom(_ k: Int) { silentRounds[k] = 0 }

@@ -12,10 +12,11 @@ public enum PsyncError: Error, Equatable, Sendable, CustomStringConvertible {
     case reclaimed(MessageID)
     /// The message is stable everywhere and its buffer was reclaimed (Section 3.3).
     case payloadReclaimed(MessageID)
-    /// Section 3.3 flow control: the conversation's buffer holds as many of this host's
-    /// messages as it may until some are settled (held by every host not masked out); the send
-    /// would block. Wait for `HostEffect.sendable` (the UDP runtime's `Conversation.send` waits
-    /// by itself) and send again.
+    /// The send would block. Section 3.3 flow control: the conversation's buffer holds as many
+    /// of this host's messages as it may until some are settled (held by every host not masked
+    /// out). Or Section 5: the participant restarted and the image has not yet recovered all it
+    /// had sent (a new send could take an old message's id). Wait for `HostEffect.sendable`
+    /// (the UDP runtime's `Conversation.send` waits by itself) and send again.
     case wouldBlock(ConversationID)
     /// Section 5.2: a re-executing participant sent, in place of a message already in the
     /// graph, one with other predecessors or another payload: it is not deterministic, and its

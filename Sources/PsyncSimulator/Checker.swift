@@ -16,7 +16,14 @@ public enum Checker {
 
     /// All properties; empty when the run is correct.
     public static func check(_ r: SimulationResult) -> [Violation] {
-        convergence(r) + receiveOrder(r) + transitiveReduction(r)
+        convergence(r) + receiveOrder(r) + transitiveReduction(r) + reexecution(r)
+    }
+
+    /// A re-executed participant sent what it sent the first time (Section 5.2's condition).
+    public static func reexecution(_ r: SimulationResult) -> [Violation] {
+        r.reexecutionDivergences.map {
+            Violation(property: "re-execution", detail: "p\($0.participant) diverged at \($0.message)")
+        }
     }
 
     /// Every running host's image holds the same messages (Section 3.2.3's guarantee).

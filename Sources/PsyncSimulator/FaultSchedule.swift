@@ -6,11 +6,35 @@ public struct FaultSchedule: Codable, Sendable, Equatable {
     public var partitions: [Partition]
     public var crashes: [Crash]
     public var drops: [DropRule]
+    /// Crashed hosts that come back (Section 5), with their volatile state lost.
+    public var restarts: [HostRestart]
 
-    public init(partitions: [Partition] = [], crashes: [Crash] = [], drops: [DropRule] = []) {
+    public init(partitions: [Partition] = [], crashes: [Crash] = [], drops: [DropRule] = [], restarts: [HostRestart] = []) {
         self.partitions = partitions
         self.crashes = crashes
         self.drops = drops
+        self.restarts = restarts
+    }
+
+    enum CodingKeys: String, CodingKey { case partitions, crashes, drops, restarts }
+
+    /// Schedules written before restarts existed have none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        partitions = try c.decode([Partition].self, forKey: .partitions)
+        crashes = try c.decode([Crash].self, forKey: .crashes)
+        drops = try c.decode([DropRule].self, forKey: .drops)
+        restarts = try c.decodeIfPresent([HostRestart].self, forKey: .restarts) ?? []
+    }
+
+    /// Restarts are written only when there are some: runs without them keep the headers they
+    /// had.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(partitions, forKey: .partitions)
+        try c.encode(crashes, forKey: .crashes)
+        try c.encode(drops, forKey: .drops)
+        if !restarts.isEmpty { try c.encode(restarts, forKey: .restarts) }
     }
 
     /// Whether a packet sent at `time` from `a` to `b` crosses an active partition.
@@ -40,6 +64,41 @@ public struct Crash: Codable, Sendable, Equatable {
     public init(host: UInt32, atNanoseconds: UInt64) {
         self.host = host
         self.atNanoseconds = atNanoseconds
+    }
+}
+
+/// A crashed host comes back at `at` with its volatile state lost (Section 5): its participant
+/// calls `restart`, by re-execution from its initial state (5.2) or from its latest checkpoint
+/// (5.1, taken by the scripted application after each of its data messages). With `log`, the
+/// host's non-volatile log (what it collected) survives the crash and comes back first.
+public struct HostRestart: Codable, Sendable, Equatable {
+    public enum Mode: String, Codable, Sendable { case reexecute, checkpoint }
+    public var host: UInt32
+    public var atNanoseconds: UInt64
+    public var mode: Mode
+    public var log: Bool
+
+    public init(host: UInt32, atNanoseconds: UInt64, mode: Mode = .reexecute, log: Bool = false) {
+        self.host = host
+        self.atNanoseconds = atNanoseconds
+        self.mode = mode
+        self.log = log
+    }
+
+    /// Parses `2@300ms`, `2@300ms:checkpoint`, `2@300ms:reexecute:log`.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ":").map(String.init)
+        guard let first = parts.first, let crash = Crash(parsing: first) else { return nil }
+        var mode = Mode.reexecute, log = false
+        for option in parts.dropFirst() {
+            if let m = Mode(rawValue: option) { mode = m } else if option == "log" { log = true } else { return nil }
+        }
+        self.init(host: crash.host, atNanoseconds: crash.atNanoseconds, mode: mode, log: log)
+    }
+
+    /// The command-line spelling (`--restart`).
+    public var argument: String {
+        "\(host)@\(formatDuration(atNanoseconds)):\(mode.rawValue)" + (log ? ":log" : "")
     }
 }
 

@@ -1,11 +1,18 @@
 import Psync
 
-/// Keeps, for the checkers, the messages a host collected (`StableStorage`, Section 3.3):
-/// with the threshold Θ a host reclaims graph nodes, and the checkers still need its whole
-/// image. Keeps ids and predecessors only (payloads are dropped), so it costs what the image
-/// cost before reclamation; only runs that record history use it.
+/// Keeps the messages a host collected (`StableStorage`, Section 3.3): for the checkers, whose
+/// image a host under the threshold Θ partly reclaims (ids and predecessors), and, for a host
+/// that restarts with its log (Section 5), the whole messages in order: the simulated
+/// non-volatile log, which survives the host's crash.
 final class ImageRecorder: StableStorage {
     private(set) var messages: [MessageID: [MessageID]] = [:]
+    private(set) var log: [AddNode] = []
+    let keepsLog: Bool
 
-    func store(_ message: AddNode) { messages[message.message] = message.predecessors }
+    init(keepsLog: Bool) { self.keepsLog = keepsLog }
+
+    func store(_ message: AddNode) {
+        messages[message.message] = message.predecessors
+        if keepsLog { log.append(message) }
+    }
 }

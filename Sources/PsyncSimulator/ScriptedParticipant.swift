@@ -70,28 +70,30 @@ extension Simulator {
     }
 
     /// Takes in what is available (from Psync, or from the filter stack's top), then replies or
-    /// acknowledges, and waits again.
+    /// acknowledges, and waits again. (A reply that re-executes a message already in the graph,
+    /// Section 5.2, can make more available at once: then it takes that in too.)
     func receiveAll(_ i: Int) {
         guard let cid = apps[i].conversation else { return }
         let host = hosts[i]
         let pid = apps[i].pid
-        if let stack = apps[i].stack {
-            stack.drain(now: Instant(nanoseconds: now)) { delivered in
-                respond(i, dataFrom: delivered.filter(\.isWorkloadData).map(\.id.senderIndex))
-            }
-            afterStack(i)
-        } else {
-            var dataFrom: [ParticipantIndex] = []
-            while let (mid, payload) = try! host.receive(cid, as: pid) {
-                record(i, mid)
-                if Workload.isData(payload) {
-                    dataFrom.append(mid.senderIndex)
-                    dataEnteredView(i, mid)
+        repeat {
+            if let stack = apps[i].stack {
+                stack.drain(now: Instant(nanoseconds: now)) { delivered in
+                    respond(i, dataFrom: delivered.filter(\.isWorkloadData).map(\.id.senderIndex))
                 }
+                afterStack(i)
+            } else {
+                var dataFrom: [ParticipantIndex] = []
+                while let (mid, payload) = try! host.receive(cid, as: pid) {
+                    record(i, mid)
+                    if Workload.isData(payload) {
+                        dataFrom.append(mid.senderIndex)
+                        dataEnteredView(i, mid)
+                    }
+                }
+                respond(i, dataFrom: dataFrom)
             }
-            respond(i, dataFrom: dataFrom)
-        }
-        _ = try! host.waitForMessage(cid, as: pid, now: Instant(nanoseconds: now))
+        } while apps[i].conversation != nil && (try! host.waitForMessage(cid, as: pid, now: Instant(nanoseconds: now)))
         apply(host.takeEffects(), host: host.id)
     }
 
@@ -127,9 +129,15 @@ extension Simulator {
         defer { apply(hosts[i].takeEffects(), host: hosts[i].id) }
         do {
             sent(i, try hosts[i].send(payload, in: cid, as: apps[i].pid, now: Instant(nanoseconds: now)), data: kind == .data)
+            if kind == .data { checkpoint(i) }
             return true
         } catch .wouldBlock {
             return false
+        } catch .reexecutionDiverged(let m) {
+            // A re-executed application that is not deterministic: reported, and it stops.
+            divergences.append((i, m))
+            apps[i].conversation = nil
+            return true
         } catch {
             preconditionFailure("participant \(i) cannot send: \(error)")
         }

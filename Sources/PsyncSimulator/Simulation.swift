@@ -54,7 +54,7 @@ public struct SimulationConfig: Codable, Sendable, Equatable {
 /// whether a sink is attached).
 public final class Simulator {
     public let config: SimulationConfig
-    public private(set) var hosts: [Host] = []
+    public internal(set) var hosts: [Host] = []
     public private(set) var now: UInt64 = 0
     public private(set) var network = NetworkCounters()
     public let trace: TraceSink?
@@ -78,6 +78,8 @@ public final class Simulator {
         case send(Int)
         case settle(Int, generation: Int)
         case crash(HostID)
+        /// `config.faults.restarts[k]`.
+        case restart(Int)
         case filterTimer(Int, deadline: UInt64)
         case scripted(Int)
         /// Only scheduled when tracing, to record partitions starting and healing.
@@ -102,8 +104,19 @@ public final class Simulator {
     var applicationMessages: Set<MessageID> = []
     /// Per filter of the stack, per participant: deliveries in order.
     var filterDeliveries: [[[FilterDelivery]]]
-    /// Per host, with the threshold Θ and history recording: the collected part of its image.
+    /// Per host, with the threshold Θ and history recording, or a restart with its log: the
+    /// collected part of its image.
     var recorders: [ImageRecorder?] = []
+    /// Section 5: each participant's application as it started (re-execution starts it again),
+    /// its latest checkpoint (taken after each of its data messages, when a restart from one is
+    /// scheduled), each host's engine settings and seed, and how many times it restarted.
+    var initialApps: [ScriptedParticipant] = []
+    var checkpoints: [(app: ScriptedParticipant, leaves: [MessageID])?] = []
+    var hostConfig: HostConfig
+    var hostSeeds: [UInt64] = []
+    var incarnations: [Int] = []
+    /// Re-executions that sent something else than the first time (a checker reports them).
+    var divergences: [(participant: Int, message: MessageID)] = []
 
     public init(_ config: SimulationConfig, trace: TraceSink? = nil,
                 makeFilters: @escaping ([String]) -> [OrderingFilter] = { names in names.map { try! FilterRegistry.make($0) } }) {
@@ -113,23 +126,29 @@ public final class Simulator {
         self.makeFilters = makeFilters
         receivedAt = Array(repeating: [:], count: config.participants)
         filterDeliveries = Array(repeating: Array(repeating: [], count: config.participants), count: config.filters.count)
-        var hostConfig = config.host
+        hostConfig = config.host
         hostConfig.reportsEvents = trace != nil
         var root = SplitMix64(seed: config.seed)
         networkRNG = root.split()
         for i in 0..<config.participants {
-            let recorder = config.recordsHistory && hostConfig.retainedNodes != nil ? ImageRecorder() : nil
+            let logs = config.faults.restarts.contains { $0.host == UInt32(i) && $0.log }
+            let recorder = (config.recordsHistory && hostConfig.retainedNodes != nil) || logs ? ImageRecorder(keepsLog: logs) : nil
             recorders.append(recorder)
-            hosts.append(Host(id: HostID(UInt32(i)), config: hostConfig, seed: root.next(), storage: recorder))
+            hostSeeds.append(root.next())
+            hosts.append(Host(id: HostID(UInt32(i)), config: hostConfig, seed: hostSeeds[i], storage: recorder))
             apps.append(ScriptedParticipant(index: i, pid: config.participantIDs[i], rng: root.split(),
                                             newestData: Array(repeating: nil, count: config.participants)))
         }
+        initialApps = apps
+        checkpoints = Array(repeating: nil, count: config.participants)
+        incarnations = Array(repeating: 0, count: config.participants)
     }
 
     /// Runs until no event remains (quiescence), the time limit, or `shouldStop`.
     @discardableResult
     public func run() -> SimulationResult {
         for crash in config.faults.crashes { queue.push(.crash(HostID(crash.host)), at: crash.atNanoseconds) }
+        for (k, r) in config.faults.restarts.enumerated() { queue.push(.restart(k), at: r.atNanoseconds) }
         if let trace {
             trace.record(TraceEvent(time: 0, host: nil, .header(config.traceHeader)))
             for (k, p) in config.faults.partitions.enumerated() {
@@ -187,6 +206,9 @@ public final class Simulator {
             crashed.insert(host)
             lastActivity = now
             record(host, .crash)
+        case .restart(let k):
+            lastActivity = now
+            restart(config.faults.restarts[k])
         case .partition(let k, let healing):
             let side = config.faults.partitions[k].side.map(HostID.init)
             record(nil, healing ? .heal(side: side) : .partition(side: side, healAt: config.faults.partitions[k].healNanoseconds))

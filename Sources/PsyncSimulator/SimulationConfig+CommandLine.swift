@@ -28,6 +28,7 @@ extension SimulationConfig {
             args += ["--partition", "\(p.side.map(String.init).joined(separator: ","))@\(formatDuration(p.startNanoseconds))-\(formatDuration(p.healNanoseconds))"]
         }
         for c in faults.crashes { args += ["--crash", "\(c.host)@\(formatDuration(c.atNanoseconds))"] }
+        for r in faults.restarts { args += ["--restart", r.argument] }
         return args
     }
 

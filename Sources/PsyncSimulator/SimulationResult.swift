@@ -20,6 +20,8 @@ public struct SimulationResult: Sendable {
     public var frontiers: [[UInt32]?]
     /// Per host: Section 3.3's figures of its image at the end.
     public var memory: [ImageMemory?]
+    /// Section 5.2: re-executed participants that sent something else than the first time.
+    public var reexecutionDivergences: [(participant: Int, message: MessageID)]
     /// Per participant: messages received, in order; and sent or received, in order.
     public var received: [[MessageID]]
     public var histories: [[MessageID]]
@@ -71,6 +73,7 @@ extension Simulator {
             config: config, quiescenceNanoseconds: lastActivity, interruptedAtNanoseconds: interruptedAt, network: network,
             hostCounters: hosts.map(\.counters), crashed: crashed, images: images,
             frontiers: hosts.map { crashed.contains($0.id) ? nil : $0.frontier(cid) }, memory: hosts.map { $0.memory(cid) },
+            reexecutionDivergences: divergences,
             received: apps.map(\.received), histories: apps.map(\.history), historyTimes: apps.map(\.historyTimes),
             contexts: ReferenceContexts(histories: apps.map(\.history), sent: apps.map(\.sends)),
             dataSent: apps.reduce(0) { $0 + $1.dataSent }, acksSent: apps.reduce(0) { $0 + $1.acksSent },

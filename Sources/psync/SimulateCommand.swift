@@ -34,6 +34,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("settle-attempts"), help: "Rounds of resends of data that is not stable.") var settleAttempts = 12
     @Option(help: "A partition, HOSTS@START-HEAL (repeatable).", transform: partitionArgument) var partition: [Partition] = []
     @Option(help: "A host crash, HOST@TIME (repeatable).", transform: crashArgument) var crash: [Crash] = []
+    @Option(help: "A crashed host comes back, HOST@TIME[:reexecute|:checkpoint][:log] (Section 5; needs --ring --no-acks --keep-payloads, no filter).",
+            transform: restartArgument)
+    var restart: [HostRestart] = []
     @Option(help: "Fraction of data messages that are non-commutative operations (for the commutative filter).") var beta = 0.0
     @Flag(name: .customLong("no-acks"), help: "Do not acknowledge data after the budget is spent.") var noAcks = false
     @Flag(help: "Pass a token around the participants: each sends its next data message when its predecessor's arrives (--interval and --reply unused).") var ring = false
@@ -53,6 +56,17 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("--partition names a host outside 0..<\(participants)")
         }
         for c in crash where c.host >= participants { throw ValidationError("--crash names a host outside 0..<\(participants)") }
+        for r in restart {
+            guard crash.contains(where: { $0.host == r.host && $0.atNanoseconds < r.atNanoseconds }) else {
+                throw ValidationError("--restart \(r.argument): the host must have crashed before (--crash \(r.host)@...)")
+            }
+            // Re-execution needs a deterministic application (Section 5.2): the ring's sends
+            // follow its receives, timed sends and batch-timed acknowledgements do not; and the
+            // other hosts must keep what the restarted one will ask for.
+            guard ring, noAcks, filterNames.isEmpty, engine.keepPayloads else {
+                throw ValidationError("--restart needs --ring --no-acks --keep-payloads and no --filter (a deterministic application, a kept history)")
+            }
+        }
         for name in filterNames {
             do { _ = try FilterRegistry.make(name) } catch { throw ValidationError(error.description) }
         }
@@ -70,7 +84,7 @@ struct SimulateCommand: ParsableCommand {
                                pattern: ring ? .ring : nil),
             network: NetworkModel(link: LinkModel(delay: delay, lossProbability: loss, duplicateProbability: duplicate,
                                                   reorderProbability: reorder, reorderDelayMaxNanoseconds: reorderDelay)),
-            faults: FaultSchedule(partitions: partition, crashes: crash), host: engine.host,
+            faults: FaultSchedule(partitions: partition, crashes: crash, restarts: restart), host: engine.host,
             recordsHistory: !noCheck, filters: filterNames)
     }
 
@@ -118,6 +132,13 @@ func delayArgument(_ text: String) throws -> DelayDistribution {
 func partitionArgument(_ text: String) throws -> Partition {
     guard let p = Partition(parsing: text) else { throw ValidationError("'\(text)' is not a partition (example: 0,1@100ms-300ms)") }
     return p
+}
+
+func restartArgument(_ text: String) throws -> HostRestart {
+    guard let r = HostRestart(parsing: text) else {
+        throw ValidationError("'\(text)' is not a restart (examples: 2@300ms, 2@300ms:checkpoint, 2@300ms:reexecute:log)")
+    }
+    return r
 }
 
 func crashArgument(_ text: String) throws -> Crash {

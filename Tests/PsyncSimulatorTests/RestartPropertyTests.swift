@@ -1,0 +1,59 @@
+import Testing
+import Psync
+import PsyncSimulator
+
+/// Section 5 in simulation, over many seeds: a host crashes and comes back, its participant
+/// restarting by re-execution or from its latest checkpoint, with and without its log, under
+/// loss. The application is the ring without acknowledgements (its sends follow its receives:
+/// deterministic, as Section 5.2 requires), so every participant's history, the replicated
+/// state, must end identical, and every image must converge. A failure prints its seed and the
+/// command that reproduces it.
+@Suite struct RestartPropertyTests {
+    static func config(seed: UInt64, messages: Int) -> SimulationConfig {
+        var rng = SplitMix64(seed: seed &* 0x2545_F491_4F6C_DD1D)
+        let n = 3 + Int(rng.next() % 3)
+        let host = UInt32(rng.next() % UInt64(n))
+        let crash = 50_000_000 + rng.next() % 300_000_000
+        let mode: HostRestart.Mode = rng.next() % 2 == 0 ? .reexecute : .checkpoint
+        var engine = HostConfig()
+        engine.reclaimsPayloads = false
+        return SimulationConfig(
+            seed: seed, participants: n,
+            workload: Workload(messagesPerParticipant: messages, acknowledges: false, pattern: .ring),
+            network: NetworkModel(link: LinkModel(lossProbability: Double(rng.next() % 10) / 100)),
+            faults: FaultSchedule(crashes: [Crash(host: host, atNanoseconds: crash)],
+                                  restarts: [HostRestart(host: host, atNanoseconds: crash + 100_000_000 + rng.next() % 400_000_000,
+                                                         mode: mode, log: rng.next() % 2 == 0)]),
+            host: engine)
+    }
+
+    static func check(seeds: Range<UInt64>, messages: Int) {
+        var failures: [String] = []
+        var modes: Set<String> = []
+        for seed in seeds {
+            let config = config(seed: seed, messages: messages)
+            let r = config.faults.restarts[0]
+            modes.insert("\(r.mode.rawValue)\(r.log ? "+log" : "")")
+            let result = Simulator(config).run()
+            var problems = Checker.check(result).prefix(3).map(\.description)
+            if !result.converged { problems.append("images differ") }
+            if result.dataSent != config.participants * messages { problems.append("sent \(result.dataSent) data messages") }
+            if !result.histories.allSatisfy({ $0 == result.histories[0] }) { problems.append("histories differ") }
+            if !problems.isEmpty { failures.append("seed \(seed): \(problems.joined(separator: "; ")); reproduce: \(config.reproductionCommand)") }
+        }
+        #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(4).joined(separator: "\n"))")
+        #expect(modes.count == 4, "every mode, with and without the log: \(modes.sorted())")
+    }
+
+    @Test func restartedParticipantsCatchUpAndAgree() {
+        Self.check(seeds: 0..<32, messages: 20)
+    }
+}
+
+/// The same at length (release build, `PSYNC_LONG_RUN=1`): 150 messages per participant.
+@Suite(.enabled(if: LongRun.enabled, "long runs need the release build: PSYNC_LONG_RUN=1 (Tools/test.sh sets it)"))
+struct LongRunRestartTests {
+    @Test func longRingsWithRestartsCatchUpAndAgree() {
+        RestartPropertyTests.check(seeds: 100..<140, messages: 150)
+    }
+}
