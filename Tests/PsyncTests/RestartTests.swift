@@ -212,4 +212,59 @@ import PsyncSimulator
         #expect(ring.net[0].counters.drops[.unknownConversation] == 1)
         #expect(ring.net[0].counters.drops[.nonParticipant] == 1)
     }
+
+    /// Section 5.1's bound: when n-1 participants' failures overlap (here the restarting `a` and
+    /// `b`), what is guaranteed to come back is the graph up to the lowest n-stable messages
+    /// (n = 3 of 4): at least n images held them, so one survives. Messages only the failed
+    /// hosts held (`a2`, 2-stable, and `b2`) are not recovered, and the restarted participant
+    /// then sends its next message under `a2`'s id again: it is a new message.
+    @Test func overlappingFailuresRecoverUpToTheLowestNStableMessages() throws {
+        let net = ManualNetwork(hostCount: 4, config: Self.keepHistory)
+        let pids = (0..<4).map { ParticipantID(host: HostID(UInt32($0))) }
+        let cid = ConversationID(12)
+        try net[0].activeOpen(pids, as: pids[0], conversation: cid)
+        for i in 1..<4 { _ = net[i].passiveOpen(pids[i], now: net.now) }
+        func settle() throws {
+            net.collectAll()
+            net.deliverAll()
+            for i in 0..<4 { while try net[i].receive(cid, as: pids[i]) != nil {} }
+            net.collectAll()
+            net.deliverAll()
+        }
+        _ = try net[0].send([0], in: cid, as: pids[0], now: net.now)              // a1
+        try settle()
+        for i in 1..<4 { _ = try net[i].send([UInt8(i)], in: cid, as: pids[i], now: net.now) }   // b1 c1 d1
+        try settle()
+        _ = try net[2].send([9], in: cid, as: pids[2], now: net.now)              // c2 after everything
+        try settle()
+        // a2 reaches only b, and b's answer only a: both then fail.
+        let a2 = try net[0].send([10], in: cid, as: pids[0], now: net.now)
+        net.collectAll()
+        net.deliver { $0.to == HostID(1) }
+        net.discard { _ in true }
+        while try net[1].receive(cid, as: pids[1]) != nil {}
+        let b2 = try net[1].send([11], in: cid, as: pids[1], now: net.now)
+        net.collectAll()
+        net.deliver { $0.to == HostID(0) }
+        net.discard { _ in true }
+        while try net[0].receive(cid, as: pids[0]) != nil {}
+        // n-stability before the failures, over the whole conversation: 3-stable messages are
+        // followed by at least two participants other than their sender.
+        let survivors = [2, 3]
+        let threeStable = try net[2].image(cid)!.map(\.0).filter { m in try net[2].nStable(m, in: cid, as: pids[2]) >= 3 }
+        #expect(try net[0].nStable(a2, in: cid, as: pids[0]) == 2)
+        net.crash(0)
+        net.crash(1)
+        net.reboot(0)
+        try net[0].restart(cid, as: pids[0], participants: pids, leaves: [], now: net.now)
+        for _ in 0..<10 {
+            net.collectAll()
+            net.deliverAll()
+            net.advance(by: 100_000_000)
+        }
+        let recovered = Set(net[0].image(cid)!.map(\.0))
+        #expect(!threeStable.isEmpty && Set(threeStable).isSubset(of: recovered))
+        #expect(recovered == Set(net[survivors[0]].image(cid)!.map(\.0)))
+        #expect(!recovered.contains(a2) && !recovered.contains(b2))
+    }
 }
