@@ -152,8 +152,44 @@ public struct TraceGraph {
     public mutating func hold(_ m: MessageID, at host: HostID) { held[host, default: []].insert(m) }
     public mutating func unhold(_ m: MessageID, at host: HostID) { held[host]?.remove(m) }
     public mutating func crash(_ host: HostID) { crashed.insert(host) }
+
+    /// Section 5: participant `p` restarted on `host`, which lost its memory: the host's image
+    /// and holding queue start empty again (the engine rebuilds them, its `arrive` records
+    /// follow), the host runs again, and `p`'s view becomes the down-closure of `leaves` (empty
+    /// for re-execution).
+    public mutating func restart(_ p: Int, on host: HostID, leaves: [MessageID]) {
+        crashed.remove(host)
+        images[host] = Array(repeating: 0, count: participantCount)
+        held[host] = []
+        var view = [UInt32](repeating: 0, count: participantCount)
+        for leaf in leaves where leaf.senderIndex < participantCount {
+            view[leaf.senderIndex] = max(view[leaf.senderIndex], leaf.sequence)
+            guard let j = index[leaf] else { continue }
+            for q in 0..<participantCount { view[q] = max(view[q], clocks[j * participantCount + q]) }
+        }
+        views[p] = view
+    }
     public mutating func mask(_ target: Int, by p: Int, out: Bool) {
         if out { masked[p].insert(target) } else { masked[p].remove(target) }
+    }
+
+    /// Section 5's records: `restart` (the host's memory is gone, the view becomes the leaves'
+    /// closure), `resend_suppressed` (a re-executing participant's view grows by its own old
+    /// message), `restored` (a checkpoint's view, as the engine computed it).
+    mutating func applyRestart(_ kind: String, _ fields: [(String, JSONValue)], host: HostID?) {
+        let field = { (k: String) in fields.first { $0.0 == k }?.1 }
+        guard let p = field("p")?.string.flatMap(ParticipantID.init(label:)), let i = position(of: p) else { return }
+        switch kind {
+        case "restart":
+            let leaves = field("leaves")?.array?.compactMap { $0.string.flatMap(MessageID.init(label:)) } ?? []
+            if let host { restart(i, on: host, leaves: leaves) }
+        case "resend_suppressed":
+            if let m = field("mid")?.string.flatMap(MessageID.init(label:)) { enterView(m, of: i) }
+        default:
+            if let view = field("view")?.array?.compactMap({ $0.uint64.map { UInt32(clamping: $0) } }), view.count == participantCount {
+                views[i] = view
+            }
+        }
     }
 
     /// Applies the graph-changing part of an event (sends, arrivals, receives, holds, masks,
@@ -186,6 +222,8 @@ public struct TraceGraph {
             }
         case .crash:
             if let host = e.host { crash(host) }
+        case .other(let kind, let fields) where ["restart", "resend_suppressed", "restored"].contains(kind):
+            applyRestart(kind, fields, host: e.host)
         default:
             break
         }

@@ -116,3 +116,35 @@ import PsyncTrace
         #expect(throws: ReplayVerifier.Failure.self) { try ReplayVerifier.verify(noConfig) }
     }
 }
+
+/// `psync trace check` on runs with restarts (Section 5): a restarted host's image is rebuilt and
+/// its participant receives again what followed its checkpoint (or everything, re-executing):
+/// valid. Without the `restart` record, a re-execution's trace shows messages received twice.
+@Suite struct RestartCheckTests {
+    static func trace(seed: UInt64, mode: HostRestart.Mode) -> [TraceEvent] {
+        let sink = MemoryTraceSink()
+        var engine = HostConfig()
+        engine.reclaimsPayloads = false
+        let config = SimulationConfig(
+            seed: seed, participants: 3, workload: Workload(messagesPerParticipant: 10, acknowledges: false, pattern: .ring),
+            network: NetworkModel(link: LinkModel(lossProbability: 0.05)),
+            faults: FaultSchedule(crashes: [Crash(host: 1, atNanoseconds: 120_000_000)],
+                                  restarts: [HostRestart(host: 1, atNanoseconds: 400_000_000, mode: mode)]),
+            host: engine)
+        Simulator(config, trace: sink).run()
+        return sink.events
+    }
+
+    @Test(arguments: [HostRestart.Mode.reexecute, .checkpoint])
+    func tracesWithRestartsCheckClean(_ mode: HostRestart.Mode) {
+        for seed in UInt64(0)..<12 {
+            let events = Self.trace(seed: seed, mode: mode)
+            let (verdict, violations) = CheckTests.check(events)
+            #expect(verdict == .valid, "seed \(seed): \(violations.prefix(2))")
+            guard mode == .reexecute else { continue }
+            let withoutRestart = events.filter { if case .other("restart", _) = $0.kind { false } else { true } }
+            let (tampered, found) = CheckTests.check(withoutRestart)
+            #expect(tampered == .invalid && found.contains { $0.property == "receive once" }, "seed \(seed)")
+        }
+    }
+}
