@@ -38,7 +38,7 @@ let package = Package(
         // The UDP shell: one process is one host; real clock, real sockets, the blast layer.
         .target(
             name: "PsyncNIO",
-            dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator",
+            dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncLog",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")]
         ),

@@ -29,6 +29,9 @@ public struct NodeConfig: Sendable {
     public var runConversation: ConversationID?
     public var runParticipants: [ParticipantID] = []
     public var runFilters: [String] = []
+    /// Section 5: the host's non-volatile log (`PsyncLog.MessageLog`), appended to as messages
+    /// are collected; nil keeps none.
+    public var logPath: String?
     /// Socket receive buffer: bursts of a many-participant conversation arrive together.
     public var receiveBufferBytes: Int
     /// Fragment size and buffer bounds of the blast layer.

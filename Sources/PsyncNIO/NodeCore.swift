@@ -1,5 +1,6 @@
 import NIOCore
 import Psync
+import PsyncLog
 import PsyncFilters
 import PsyncSimulator
 import PsyncTrace
@@ -24,6 +25,10 @@ final class NodeCore {
     var blastReceiver: BlastReceiver<HostID>
     var blastTimer: (deadline: UInt64, task: Scheduled<Void>)?
     var trace: LZ4TraceWriter?
+    /// Section 5: the host's log, if it keeps one, and what an earlier incarnation left in it
+    /// (handed to `restart`).
+    var messageLog: MessageLog?
+    var logged: [AddNode] = []
     var counters = NodeCounters()
     var timers: [TimerID: ArmedTimer] = [:]
     var conversations: [ConversationKey: LocalConversation] = [:]
@@ -63,7 +68,13 @@ final class NodeCore {
         self.eventLoop = eventLoop
         var engine = config.engine
         engine.reportsEvents = config.tracePath != nil
-        host = Host(id: config.host, config: engine, seed: config.seed)
+        if let path = config.logPath {
+            // What a previous incarnation logged is read before this one appends (Section 5).
+            // (A missing file reads as nothing; one that is not a log fails the opening below.)
+            logged = (try? MessageLog.read(path))?.messages ?? []
+            messageLog = try MessageLog(path: path)
+        }
+        host = Host(id: config.host, config: engine, seed: config.seed, storage: messageLog)
         let book = try config.addressBook()
         var addresses: [HostID: SocketAddress] = [:]
         for (h, e) in book.endpoints { addresses[h] = try SocketAddress(ipAddress: e.address, port: e.port) }
@@ -173,6 +184,19 @@ final class NodeCore {
         }
     }
 
+    /// Section 5's `restart`, on the loop: this process is a new incarnation of a host that
+    /// failed; its participant rejoins `cid` by re-execution, with what its log kept.
+    func restart(_ participants: [ParticipantID], as pid: ParticipantID, conversation cid: ConversationID,
+                 filters: FilterChoice, prepare: Prepare? = nil) -> EventLoopFuture<Conversation> {
+        eventLoop.makeCompletedFuture {
+            guard !isShutDown else { throw NodeError.shutDown }
+            try host.restart(cid, as: pid, participants: participants, leaves: [], logged: logged, now: Instant(nanoseconds: now))
+            logged = []
+            apply(host.takeEffects())
+            return try attach(cid, pid, filters: filters, prepare: prepare)
+        }
+    }
+
     /// Section 2's `active_open`, on the loop.
     func open(_ participants: [ParticipantID], as opener: ParticipantID, conversation cid: ConversationID,
               filters: FilterChoice, prepare: Prepare? = nil) -> EventLoopFuture<Conversation> {
@@ -207,9 +231,12 @@ final class NodeCore {
     }
 
     /// Takes in what Psync has for the participant (through its stack), then waits again.
+    /// Takes in what is available, then waits for more. (What the application sent in answer
+    /// can make more available at once when it re-executes, Section 5.2: taken in too.)
     func drain(_ local: LocalConversation) {
-        local.drain()
-        _ = try? host.waitForMessage(local.cid, as: local.pid, now: Instant(nanoseconds: now))
+        repeat {
+            local.drain()
+        } while !isShutDown && (try? host.waitForMessage(local.cid, as: local.pid, now: Instant(nanoseconds: now))) == true
         apply(host.takeEffects())
     }
 }

@@ -158,8 +158,11 @@ final class NodeWorkload {
         // Not while sends wait for buffer space (Section 3.3): the linger follows the last send.
         guard !local.hasBlockedSends else { return }
         let agreed = local.stack?.context.agreed ?? Array(repeating: true, count: participants)
+        // Without acknowledgements nothing follows the last messages, which then never become
+        // stable: the run is over once every participant's data has arrived.
         for s in 0..<participants where agreed[s] {
-            guard dataSeen[s] >= workload.messagesPerParticipant, let newest = newestData[s], isStable(newest) else { return }
+            guard dataSeen[s] >= workload.messagesPerParticipant, let newest = newestData[s],
+                  !workload.acknowledges || isStable(newest) else { return }
         }
         isFinished = true
         finished.succeed(())
@@ -191,8 +194,12 @@ extension PsyncNode {
     /// (participant 0 opens it, the others wait for it), until every live participant's data
     /// has reached this application and is stable. `seed` drives the intervals and replies;
     /// `PsyncNode.participantSeed` derives the simulator's per-participant seeds.
+    /// With `restart`, this node is a new incarnation of a host that failed: its participant
+    /// rejoins by re-execution (Section 5.2) instead of opening, and the workload runs again
+    /// from its start (deterministic as the ring without acknowledgements).
     public func runWorkload(_ workload: Workload, conversation cid: ConversationID, participants: [ParticipantID],
-                            as pid: ParticipantID, filters: FilterChoice = .none, seed: UInt64) async throws -> WorkloadOutcome {
+                            as pid: ParticipantID, filters: FilterChoice = .none, seed: UInt64,
+                            restart: Bool = false) async throws -> WorkloadOutcome {
         guard let index = participants.firstIndex(of: pid) else { throw NodeError.notLocal(pid) }
         let start = RealRun.monotonicNanoseconds()
         let opened = try await eventLoop.flatSubmit { [core] () -> EventLoopFuture<(Conversation, EventLoopFuture<Void>)> in
@@ -202,7 +209,9 @@ extension PsyncNode {
             c.workloadContent = true
             if case .none = filters {} else { c.framesPayloads = true }
             let prepare: NodeCore.Prepare = { local in w.attach(local) }
-            let conversation = index == 0
+            let conversation = restart
+                ? c.restart(participants, as: pid, conversation: cid, filters: filters, prepare: prepare)
+                : index == 0
                 ? c.open(participants, as: pid, conversation: cid, filters: filters, prepare: prepare)
                 : c.waitForConversation(as: pid, filters: filters, timeoutNanoseconds: nil, prepare: prepare)
             let finished = w.finished.futureResult

@@ -138,6 +138,7 @@ extension NodeCore {
         for w in workloads.values { w.stop() }
         for local in conversations.values { local.finish() }
         conversations.removeAll()
+        try? messageLog?.close()
         guard let trace else { return nil }
         self.trace = nil
         let box = UncheckedSendable(trace)

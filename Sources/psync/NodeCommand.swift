@@ -52,9 +52,17 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "After the workload is done, keep answering peers this long before exiting.", transform: durationArgument)
     var linger: UInt64 = 1_000_000_000
     @Option(help: "Give up (exit 1) if the workload is not done by then.", transform: durationArgument) var timeout: UInt64 = 120_000_000_000
+    @Option(help: "Section 5: keep this host's non-volatile log here (appended to; read back by --restart).") var log: String?
+    @Flag(help: "Section 5: this process replaces one that failed: its participant rejoins by re-execution, with --log's messages first (needs --workload --ring --no-acks, and --keep-payloads on every node).")
+    var restart = false
 
     func validate() throws {
         guard peers != nil || peersFile != nil else { throw ValidationError("give the hosts with --peers or --peers-file") }
+        if restart {
+            guard workload, ring, noAcks, filterNames.isEmpty else {
+                throw ValidationError("--restart re-executes the workload: it needs --workload --ring --no-acks and no --filter (a deterministic application)")
+            }
+        }
         for (name, p) in [("--drop", drop), ("--duplicate", duplicate), ("--reorder", reorder), ("--reply", reply)] where !(0...1).contains(p) {
             throw ValidationError("\(name) is a probability: 0...1")
         }
@@ -97,6 +105,7 @@ struct NodeCommand: AsyncParsableCommand {
         config.runConversation = ConversationID(conversation)
         config.runParticipants = book.hostIDs.map { ParticipantID(host: $0) }
         config.runFilters = filterNames
+        config.logPath = log
         return config
     }
 
@@ -132,7 +141,8 @@ struct NodeCommand: AsyncParsableCommand {
         }
         let outcome: WorkloadOutcome
         do {
-            outcome = try await node.runWorkload(w, conversation: cid, participants: participants, as: me, filters: filters, seed: seed)
+            outcome = try await node.runWorkload(w, conversation: cid, participants: participants, as: me, filters: filters, seed: seed,
+                                                 restart: restart)
         } catch {
             let why = signals.received ?? "not done after --timeout \(formatDuration(timeout)) (\(error))"
             printError("psync node: host \(me.host.rawValue): workload stopped: \(why)")

@@ -114,4 +114,40 @@ import Testing
         let (verdict, checker, _) = try check(dir, hosts: 2)
         #expect(verdict == .valid, "\(checker.violations.prefix(3))")
     }
+
+    /// Section 5 over UDP: `kill -9` of one of three processes mid-run; a new process for the
+    /// same host, started with `--restart` and the old one's `--log`, rejoins by re-execution
+    /// (its old messages suppressed, same ids) and every process finishes with every message.
+    @Test func aKilledProcessRestartedWithItsLogRejoinsAndCatchesUp() async throws {
+        let dir = temporaryDirectory()
+        let ports = try freePorts(3)
+        let peers = (0..<3).map { "\($0)=127.0.0.1:\(ports[$0])" }.joined(separator: ",")
+        func arguments(_ i: Int, trace: String) -> [String] {
+            ["--peers", peers, "--trace", "\(dir)/\(trace).jsonl.lz4", "--log", "\(dir)/log\(i)", "--workload", "--ring", "--no-acks",
+             "--keep-payloads", "--messages", "600", "--drop", "0.02", "--seed", "\(i + 1)", "--linger", "500ms", "--timeout", "60s"]
+        }
+        var nodes: [NodeProcess] = []
+        for i in (0..<3).reversed() {
+            let node = try NodeProcess(host: i, arguments: arguments(i, trace: "h\(i)"), directory: dir)
+            guard await node.waitUntilListening() else { throw NodeStartError(host: i, stderr: node.errors) }
+            nodes.insert(node, at: 0)
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        #expect(nodes[2].process.isRunning, "host 2 ended before it could be killed: \(nodes[2].report)")
+        nodes[2].killHard()
+        _ = await nodes[2].wait(seconds: 5)
+        let again = dir + "/restarted"       // its own output files
+        try FileManager.default.createDirectory(atPath: again, withIntermediateDirectories: true)
+        let reborn = try NodeProcess(host: 2, arguments: arguments(2, trace: "h2-restarted") + ["--restart"], directory: again)
+        for n in [nodes[0], nodes[1], reborn] {
+            #expect(await n.wait(seconds: 90) == 0, "\(n.report) (traces in \(dir))")
+            #expect(n.output.contains("done: 1200 data messages delivered"), "host \(n.host): \(n.output)")
+        }
+        var restarts = 0, suppressed = 0
+        _ = try TraceStream.read(["\(dir)/h2-restarted.jsonl.lz4"]) { e in
+            if case .other("restart", _) = e.kind { restarts += 1 }
+            if case .other("resend_suppressed", _) = e.kind { suppressed += 1 }
+        }
+        #expect(restarts == 1 && suppressed > 0, "restart records \(restarts), suppressed sends \(suppressed)")
+    }
 }
