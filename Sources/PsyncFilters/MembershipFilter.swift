@@ -25,8 +25,9 @@ import PsyncTrace
 ///   total order, every participant masks q back in and waits for its acknowledgements again.
 ///   A removed participant mutes itself (sends nothing, not even ACKs) from the moment it sees its
 ///   removal certified until its readmission, so that the survivors never need a message of its
-///   that they discarded. A readmitted participant must not have sent after its removal's cut;
-///   rejoining after a real crash needs restart (Section 5), which the engine does not do yet.
+///   that they discarded. A readmitted participant must not have sent after its removal's cut.
+/// - Section 5.1's restart notice starts the join: when a removed participant restarts, the
+///   member with the lowest position proposes its readmission (one proposal, not one per member).
 public final class MembershipFilter: OrderingFilter {
     public let name = "membership"
     /// It passes the total order of the filter below through; whether everything is delivered
@@ -97,6 +98,16 @@ public final class MembershipFilter: OrderingFilter {
 
     public func send(_ payload: [UInt8], _ context: FilterContext) -> Bool {
         context.muted ? false : context.send(payload, from: self)
+    }
+
+    /// Section 5.1: "this notification usually results in the local participant returning the
+    /// recovering participant to its active participant set ... or an application-level join
+    /// protocol": a removed participant that restarted is proposed for readmission by the
+    /// lowest-positioned member that is not removed.
+    public func participantRestarted(_ participant: ParticipantID, _ context: FilterContext) {
+        guard let q = context.participants.firstIndex(of: participant), removed.contains(q), !context.muted,
+              context.participants.indices.first(where: { !removed.contains($0) }) == context.me else { return }
+        proposeReadmit(participant, context)
     }
 
     public func viewGrew(_ message: FilterMessage, _ context: FilterContext) {

@@ -48,6 +48,18 @@ import PsyncSimulator
     /// participant sends nothing after its removal's cut (MembershipFilter's precondition); the
     /// survivors notice it is gone when participant 0 speaks again.
     @Test(arguments: 0..<24) func aRemovedParticipantRejoinsByAgreement(seed: UInt64) {
+        rejoin(seed: seed) { sim, p3 in sim.perform(participant: 1) { ctx in Self.membership(sim, 1)?.proposeReadmit(p3, ctx) } }
+    }
+
+    /// The same join started by Section 5.1's restart notice, as every survivor's host gets the
+    /// RS: one proposal (the lowest member's), the same changes everywhere.
+    @Test(arguments: 0..<12) func aRestartNoticeStartsTheJoin(seed: UInt64) {
+        rejoin(seed: seed) { sim, p3 in
+            for i in 0..<3 { sim.perform(participant: i) { ctx in Self.membership(sim, i)?.participantRestarted(p3, ctx) } }
+        }
+    }
+
+    func rejoin(seed: UInt64, startJoin: @escaping (Simulator, ParticipantID) -> Void) {
         let n = 4
         let config = SimulationConfig(
             seed: seed, participants: n,
@@ -58,7 +70,7 @@ import PsyncSimulator
         let sim = Simulator(config, makeFilters: { _ in [WavesFilter(ackDelayNanoseconds: 20_000_000), MembershipFilter()] })
         let p3 = config.participantIDs[3]
         sim.at(900_000_000) { sim in _ = sim.sendAsApplication(participant: 0, [0, UInt8(ascii: "a"), 1]) }
-        sim.at(2_500_000_000) { sim in sim.perform(participant: 1) { ctx in Self.membership(sim, 1)?.proposeReadmit(p3, ctx) } }
+        sim.at(2_500_000_000) { sim in startJoin(sim, p3) }
         var rejoinedMessage = false
         sim.at(4_000_000_000) { sim in rejoinedMessage = sim.sendAsApplication(participant: 3, [0, UInt8(ascii: "a"), 2]) }
         let result = sim.run()
