@@ -93,10 +93,11 @@ extension ConversationImage {
     /// Whether a restarted participant may still have sent messages this image has not
     /// recovered: some peer has not stated its frontier yet, or stated more of a local
     /// participant's messages than the image holds. A new send then could take the id of an
-    /// old message with another context, so it waits (Section 5.2 assumes the same ids).
+    /// old message with another context, so it waits (Section 5.2 assumes the same ids). A peer
+    /// that left every digest unanswered (suspected failed) is not waited for.
     var isCatchingUp: Bool {
         guard memory.restarted else { return false }
-        if peers.pulling.contains(true) { return true }
+        for k in otherHosts.indices where peers.pulling[k] && peers.silentRounds[k] < config.digestAttempts { return true }
         for v in views {
             for k in otherHosts.indices where peers.stated[k][v.participant] > graph.frontier(v.participant) { return true }
         }

@@ -86,6 +86,8 @@ extension ConversationImage {
         if !silent.isEmpty {
             out.event(.digestsStopped(id, unanswered: silent.map { otherHosts[$0] }))
             for k in silent { peers.silentRounds[k] += 1 }
+            // A restarted participant waiting for these peers waits no longer (`isCatchingUp`).
+            wakeBlockedSenders(&out)
         }
         let live = targets.filter { peers.silentRounds[$0] < config.digestAttempts }
         guard let quietest = live.map({ peers.silentRounds[$0] }).min() else { return }

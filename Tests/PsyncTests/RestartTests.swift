@@ -267,4 +267,27 @@ import PsyncSimulator
         #expect(recovered == Set(net[survivors[0]].image(cid)!.map(\.0)))
         #expect(!recovered.contains(a2) && !recovered.contains(b2))
     }
+
+    /// A restarted participant's new sends wait until its image holds what it had sent, but not
+    /// for a peer that answers nothing (it is suspected after its digests go unanswered).
+    @Test func aNewSendAfterRestartWaitsForCatchUpButNotForADeadPeer() throws {
+        let ring = try Ring(hosts: 3, config: Self.keepHistory)
+        try ring.start()
+        try ring.run(rounds: 2)
+        let participants = try ring.net[2].participants(ring.cid)
+        ring.net.crash(1)                               // gone for good
+        try ring.crashAndRestart(2, participants: participants)
+        let host = ring.net[2], cid = ring.cid, c = ring.pids[2]
+        #expect(throws: PsyncError.wouldBlock(cid)) { try host.send([1], in: cid, as: c, now: ring.net.now) }
+        ring.net.collect(2)
+        for _ in 0..<40 {
+            ring.net.deliverAll()
+            ring.net.advance(by: 200_000_000)
+            while try host.receive(cid, as: c) != nil {}
+            ring.net.collect(2)
+        }
+        #expect(ring.net.log.contains { h, e in h == HostID(2) && e == .sendable(cid, c) })
+        // Its image caught up with the survivor's, the dead peer notwithstanding.
+        #expect(ring.net[2].frontier(cid) == ring.net[0].frontier(cid))
+    }
 }
