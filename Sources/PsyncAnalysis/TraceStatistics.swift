@@ -35,6 +35,9 @@ public struct TraceStatistics {
     public private(set) var filters: [String] = []
     private var graph = TraceGraph()
     private var holds: [HostID: [MessageID: UInt64]] = [:]
+    /// Section 5: hosts rebuilding their image after a restart, since when, and what the other
+    /// images held then (the image is recovered once it holds that much).
+    private var recovering: [HostID: (since: UInt64, target: [UInt32])] = [:]
     /// Names built once: records repeat the same few hosts, participants and packet types.
     private var names: [HostID: String] = [:]
     private var participantNames: [ParticipantID: String] = [:]
@@ -65,6 +68,7 @@ public struct TraceStatistics {
     /// Metric names in report order.
     public var metricNames: [String] {
         ["arrive", "receive"] + (dataSent > 0 ? ["receive:data"] : []) + ["stable"] + filters.map { "deliver:\($0)" } + ["hold"]
+            + (metrics["recover"] == nil ? [] : ["recover"])
     }
 
     mutating func latency(_ metric: String, _ m: MessageID, at t: UInt64, key: String) {
@@ -102,6 +106,19 @@ public struct TraceStatistics {
             count(packetKeys[p.type]!)
         case .arrive(_, let m, _):
             latency("arrive", m, at: e.time, key: name(e.host))
+            if let h = e.host, let r = recovering[h], let image = graph.images[h], zip(image, r.target).allSatisfy({ $0 >= $1 }) {
+                recovering[h] = nil
+                metrics["recover", default: Metric(name: "recover")].record(e.time - r.since, key: name(h))
+            }
+        case .other("restart", _):
+            // Time to recover: from the restart until the host's image holds what the others' did.
+            guard let h = e.host else { break }
+            count("restarts")
+            var target = [UInt32](repeating: 0, count: graph.participantCount)
+            for (other, image) in graph.images where other != h && !graph.crashed.contains(other) {
+                for s in target.indices where s < image.count { target[s] = max(target[s], image[s]) }
+            }
+            recovering[h] = (e.time, target)
         case .receive(_, let p, let m):
             receives += 1
             latency("receive", m, at: e.time, key: name(p))

@@ -148,3 +148,22 @@ import PsyncTrace
         }
     }
 }
+
+/// `psync trace stats` on runs with restarts: one `recover` time per restart, from the restart
+/// record to the arrival that completed the host's image, matching the trace.
+@Suite struct RestartStatsTests {
+    @Test func timeToRecoverIsMeasuredPerRestart() throws {
+        for seed in UInt64(0)..<6 {
+            let events = RestartCheckTests.trace(seed: seed, mode: .reexecute)
+            var stats = TraceStatistics()
+            for e in events { stats.observe(e) }
+            #expect(stats.counts["restarts"] == 1)
+            let recover = try #require(stats.metrics["recover"], "seed \(seed)")
+            #expect(recover.overall.totalCount == 1)
+            let restartTime = events.first { if case .other("restart", _) = $0.kind { true } else { false } }!.time
+            let lastArrival = events.last { $0.host == HostID(1) && { if case .arrive = $0.kind { true } else { false } }($0) }!.time
+            // Recovered at some arrival at host 1 after the restart, no later than its last one.
+            #expect(recover.overall.max >= 1 && UInt64(recover.overall.max) <= (lastArrival - restartTime) * 1001 / 1000 + 1)
+        }
+    }
+}
