@@ -7,7 +7,9 @@ import PsyncTrace
 /// order; edges go from immediate predecessors (the graph is the transitive reduction, Section
 /// 2); labels are the paper's (`a1`, `b2`, Figure 2). Stable messages have a double border;
 /// waves of a total-order filter are shaded alternately and numbered; depth-first commits are
-/// numbered. With a view, messages outside it (outstanding, Section 2) are grey and dashed.
+/// numbered. With a view, messages outside it (outstanding, Section 2) are grey and dashed. A
+/// participant's restart (Section 5) is a dashed box in its lane, after the last message of its
+/// the graph held when it restarted.
 public struct DotExporter {
     public struct Options: Sendable {
         /// Draw this participant's view V_p: messages outside it are greyed.
@@ -28,6 +30,8 @@ public struct DotExporter {
     private var waveFilter: String?
     private var commits: [MessageID: Int] = [:]
     private var commitFilter: String?
+    /// Per participant position: after how many of its messages (then in the graph) it restarted.
+    private var restarts: [Int: [UInt32]] = [:]
 
     public init() {}
 
@@ -44,6 +48,11 @@ public struct DotExporter {
                   let n = field("wave")?.int, let mids = field("mids")?.array else { return }
             waveFilter = filter
             for m in mids.compactMap({ $0.string.flatMap(MessageID.init(label:)) }) where waves[m] == nil { waves[m] = n }
+        case .other("restart", let fields):
+            guard let p = fields.first(where: { $0.0 == "p" })?.1.string.flatMap(ParticipantID.init(label:)),
+                  let i = graph.position(of: p) else { return }
+            let sent = graph.messages.reduce(UInt32(0)) { $1.senderIndex == i ? max($0, $1.sequence) : $0 }
+            restarts[i, default: []].append(sent)
         case .other("commit", let fields):
             let field = { (k: String) in fields.first { $0.0 == k }?.1 }
             guard let filter = field("filter")?.string, commitFilter == nil || commitFilter == filter,
@@ -79,10 +88,24 @@ public struct DotExporter {
             out.append("    style=invis;")
             out.append("    \(lane) [shape=plaintext, fixedsize=false, label=\(quote(who)), group=\(quote(lane))];")
             var previous = lane
+            var pending = restarts[s] ?? []
+            func marker(_ k: Int) {
+                let name = "restart_\(s)_\(k)"
+                out.append("    \(name) [shape=box, style=dashed, fixedsize=false, fontsize=8, label=\"restart\", group=\(quote(lane))];")
+                out.append("    \(quote(previous)) -> \(name) [style=invis, weight=20];")
+                previous = name
+            }
+            var markers = 0
+            while let k = pending.first, k == 0 {
+                marker(markers); markers += 1; pending.removeFirst()
+            }
             for m in mine {
                 out.append("    \(node(m, viewer: viewer, group: lane));")
                 out.append("    \(quote(previous)) -> \(quote(m.description)) [style=invis, weight=20];")
                 previous = m.description
+                while let k = pending.first, k <= m.sequence {
+                    marker(markers); markers += 1; pending.removeFirst()
+                }
             }
             out.append("  }")
         }

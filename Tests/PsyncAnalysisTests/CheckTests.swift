@@ -167,3 +167,17 @@ import PsyncTrace
         }
     }
 }
+
+/// `psync trace dot` marks each restart in the restarted participant's lane, after the last of
+/// its messages the graph held then, and renders without a warning.
+@Suite struct RestartDotTests {
+    @Test func restartsAreMarkedInTheirLane() throws {
+        let events = RestartCheckTests.trace(seed: 2, mode: .reexecute)
+        var exporter = DotExporter()
+        for e in events { exporter.observe(e) }
+        let text = exporter.dot()
+        #expect(text.components(separatedBy: "label=\"restart\"").count - 1 == 1)
+        #expect(text.contains("-> restart_1_0 [style=invis"), "the marker sits in b's lane")
+        #expect(try DotTests.render(text).isEmpty)
+    }
+}
