@@ -87,11 +87,11 @@ final class NodeWorkload {
         let payload = workload.payload(kind, participant: index, number: number, beta: beta)
         if kind == .data { dataSent += 1 } else { acksSent += 1 }
         // A send that flow control blocks completes later (Section 3.3), on the loop.
-        let viaStack = local.stack != nil
+        // Without a stack the call returns the message; with one, `attach` counts it.
+        let counts = kind == .data && local.stack == nil
         local.send(payload).whenComplete { [bound = core.bound!, index] result in
             guard let w = bound.value.workloads[index] else { return }
-            // Without a stack the call returns the message; with one, `attach` counts it.
-            guard case .success(let sent) = result, let mid = sent, kind == .data, !viaStack else { return w.checkFinished() }
+            guard case .success(let sent) = result, let mid = sent, counts else { return w.checkFinished() }
             w.ownDataSent(mid)
         }
     }

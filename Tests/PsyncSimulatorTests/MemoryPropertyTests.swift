@@ -44,8 +44,9 @@ import PsyncSimulator
         if result.dataSent != c.participants * c.messages { problems.append("sent \(result.dataSent) data messages") }
         if c.filters.isEmpty, let image = result.images.first ?? nil {
             // Everyone received everything the others sent: nothing was lost for good.
-            for (p, received) in result.received.enumerated() where received.count != image.keys.count { $0.senderIndex != p } {
-                problems.append("p\(p) received \(received.count) of \(image.keys.count { $0.senderIndex != p })")
+            for (p, received) in result.received.enumerated() {
+                let others = image.keys.count { $0.senderIndex != p }
+                if received.count != others { problems.append("p\(p) received \(received.count) of \(others)") }
             }
         }
         if !problems.isEmpty { problems.append("reproduce: \(config.reproductionCommand)") }
