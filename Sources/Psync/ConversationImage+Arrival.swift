@@ -63,15 +63,20 @@ extension ConversationImage {
             noteGrowth(&out)
             for slot in views.indices where isReceivable(n, slot: slot) { makeReceivable(n, slot: slot, &out) }
             attachedRoot = attachedRoot || an.message == .root
-            guard holding.count > 0 else { continue }
-            for entry in holding.attached(an.message) {
-                out.event(.release(id, entry.packet.message))
-                work.append(entry.packet)
-            }
+            for entry in releaseHeld(waitingFor: an.message, &out) { work.append(entry.packet) }
         }
         noteActivity(now: now, &out)
         if memory.restoring { finishRestoring(&out) }
         return attachedRoot
+    }
+
+    /// `mid` is in the image now: the held messages that waited only for it leave the holding
+    /// queue (traced `release`), for the caller to attach. O(1) when nothing is held.
+    mutating func releaseHeld(waitingFor mid: MessageID, _ out: inout Outbox) -> [HoldingQueue.Entry] {
+        guard holding.count > 0 else { return [] }
+        let released = holding.attached(mid)
+        for entry in released { out.event(.release(id, entry.packet.message)) }
+        return released
     }
 
     /// Node `n` became receivable in a view: queue it, and wake a waiting `receive`.

@@ -226,11 +226,17 @@ extension ConversationImage {
             for k in otherHosts.indices where !isMaskedPeer(k) && !peerCovers(k, frontier) { targets.append(otherHosts[k]) }
             if !targets.isEmpty { sendDigest(to: targets, isReply: false, reason: .blocked, &out) }
         }
-        views[slot].sendWaiter = true
-        memory.hasSendWaiter = true
         out.counters.sendsBlocked += 1
         out.event(.sendBlocked(id, participants[views[slot].participant], unsettled: ownUnsettledCount))
-        throw .wouldBlock(id)
+        throw blockSend(slot: slot)
+    }
+
+    /// The send of the view at `slot` cannot go now: remember to wake it (`.sendable`) and
+    /// return the error to throw.
+    mutating func blockSend(slot: Int) -> PsyncError {
+        views[slot].sendWaiter = true
+        memory.hasSendWaiter = true
+        return .wouldBlock(id)
     }
 
     /// Section 3.3 for arrivals: whether a message that could be attached or held must be

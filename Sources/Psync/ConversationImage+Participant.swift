@@ -6,12 +6,10 @@ extension ConversationImage {
     mutating func send(_ payload: [UInt8], slot: Int, now: Instant, _ out: inout Outbox) throws(PsyncError) -> MessageID {
         // A re-sent message already in the graph takes no buffer space: flow control after it.
         if let again = try resendSuppressed(payload, slot: slot, &out) { return again }
-        if isCatchingUp {
-            views[slot].sendWaiter = true
-            memory.hasSendWaiter = true
-            throw .wouldBlock(id)
+        if memory.restarted {
+            guard !isCatchingUp else { throw blockSend(slot: slot) }
+            memory.restarted = false
         }
-        memory.restarted = false
         try admitSend(slot: slot, &out)
         let me = views[slot].participant
         // Before the root exists only the opener's view is open (the others open on its SC).
@@ -30,12 +28,7 @@ extension ConversationImage {
         noteGrowth(&out)
         // Only a re-executing participant (Section 5.2) sends a message that held messages
         // already wait for: its first execution sent it, and the others built on it.
-        if holding.isAwaited(mid) {
-            for entry in holding.attached(mid) {
-                out.event(.release(id, entry.packet.message))
-                _ = attach(entry.packet, from: entry.from, now: now, &out)
-            }
-        }
+        for entry in releaseHeld(waitingFor: mid, &out) { _ = attach(entry.packet, from: entry.from, now: now, &out) }
         return mid
     }
 

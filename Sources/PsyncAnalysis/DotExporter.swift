@@ -30,8 +30,6 @@ public struct DotExporter {
     private var waveFilter: String?
     private var commits: [MessageID: Int] = [:]
     private var commitFilter: String?
-    /// Per participant position: after how many of its messages (then in the graph) it restarted.
-    private var restarts: [Int: [UInt32]] = [:]
 
     public init() {}
 
@@ -48,11 +46,6 @@ public struct DotExporter {
                   let n = field("wave")?.int, let mids = field("mids")?.array else { return }
             waveFilter = filter
             for m in mids.compactMap({ $0.string.flatMap(MessageID.init(label:)) }) where waves[m] == nil { waves[m] = n }
-        case .other("restart", let fields):
-            guard let p = fields.first(where: { $0.0 == "p" })?.1.string.flatMap(ParticipantID.init(label:)),
-                  let i = graph.position(of: p) else { return }
-            let sent = graph.messages.reduce(UInt32(0)) { $1.senderIndex == i ? max($0, $1.sequence) : $0 }
-            restarts[i, default: []].append(sent)
         case .other("commit", let fields):
             let field = { (k: String) in fields.first { $0.0 == k }?.1 }
             guard let filter = field("filter")?.string, commitFilter == nil || commitFilter == filter,
@@ -88,7 +81,7 @@ public struct DotExporter {
             out.append("    style=invis;")
             out.append("    \(lane) [shape=plaintext, fixedsize=false, label=\(quote(who)), group=\(quote(lane))];")
             var previous = lane
-            var pending = restarts[s] ?? []
+            var pending = graph.restarts.filter { $0.participant == s }.map(\.after)
             func marker(_ k: Int) {
                 let name = "restart_\(s)_\(k)"
                 out.append("    \(name) [shape=box, style=dashed, fixedsize=false, fontsize=8, label=\"restart\", group=\(quote(lane))];")

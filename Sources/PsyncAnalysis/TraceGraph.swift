@@ -53,6 +53,9 @@ public struct TraceGraph {
     /// Per host: the messages in its holding queue.
     public private(set) var held: [HostID: Set<MessageID>] = [:]
     public private(set) var crashed: Set<HostID> = []
+    /// Section 5: each restart, in trace order: the participant's position, and how many of its
+    /// messages the graph held then (it restarted after that one).
+    public private(set) var restarts: [(participant: Int, after: UInt32)] = []
 
     public init(participants: [ParticipantID] = []) { setParticipants(participants) }
 
@@ -158,6 +161,7 @@ public struct TraceGraph {
     /// follow), the host runs again, and `p`'s view becomes the down-closure of `leaves` (empty
     /// for re-execution).
     public mutating func restart(_ p: Int, on host: HostID, leaves: [MessageID]) {
+        restarts.append((p, messages.reduce(0) { $1.senderIndex == p ? max($0, $1.sequence) : $0 }))
         crashed.remove(host)
         images[host] = Array(repeating: 0, count: participantCount)
         held[host] = []
