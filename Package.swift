@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "PsyncAnalysis", targets: ["PsyncAnalysis"]),
         .library(name: "PsyncNIO", targets: ["PsyncNIO"]),
         .library(name: "PsyncLog", targets: ["PsyncLog"]),
+        .library(name: "PsyncCLI", targets: ["PsyncCLI"]),
         .executable(name: "psync", targets: ["psync"]),
     ],
     dependencies: [
@@ -42,8 +43,10 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")]
         ),
-        .executableTarget(
-            name: "psync",
+        // The `psync` command tree, as a library: outside packages run it under their own name
+        // with their own filters registered.
+        .target(
+            name: "PsyncCLI",
             dependencies: [
                 "Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncNIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -51,6 +54,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .executableTarget(name: "psync", dependencies: ["PsyncCLI"]),
         .testTarget(name: "PsyncTests", dependencies: ["Psync", "PsyncSimulator"]),
         .testTarget(name: "PsyncTraceTests", dependencies: ["Psync", "PsyncTrace", "PsyncSimulator"]),
         .testTarget(name: "PsyncFiltersTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator"]),

@@ -19,7 +19,7 @@ import PsyncTrace
 /// empty data; control messages of the recorded run's filters keep their recorded bodies.
 public final class CounterfactualReplay {
     public let filterNames: [String]
-    let makeFilters: ([String]) -> [OrderingFilter]
+    let factory: FilterFactory
     let trace: TraceSink?
     private var participants: [ParticipantID] = []
     private var conversation = ConversationID(0)
@@ -30,10 +30,12 @@ public final class CounterfactualReplay {
     /// Recorded sends that the replay could not reproduce (a mid mismatch): should stay 0.
     public private(set) var mismatches = 0
 
-    public init(filters: [String], trace: TraceSink?,
-                makeFilters: @escaping ([String]) -> [OrderingFilter] = { names in names.map { try! FilterRegistry.make($0) } }) {
+    /// Replays under the stack `filters` (bottom first), made by `factory` (the registry's
+    /// filters by default); throws if the factory does not know a name.
+    public init(filters: [String], trace: TraceSink?, factory: @escaping FilterFactory = FilterRegistry.makeStack) throws {
+        _ = try factory(filters)
         filterNames = filters
-        self.makeFilters = makeFilters
+        self.factory = factory
         self.trace = trace
     }
 
@@ -83,8 +85,9 @@ public final class CounterfactualReplay {
     }
 
     private func openStack(_ p: ParticipantID, now: Instant) {
-        guard stacks[p] == nil, let stack = try? FilterStack(makeFilters(filterNames), host: host(p), conversation: conversation,
-                                                              participant: p, now: now, trace: trace) else { return }
+        guard stacks[p] == nil, let filters = try? factory(filterNames),
+              let stack = try? FilterStack(filters, host: host(p), conversation: conversation, participant: p, now: now, trace: trace)
+        else { return }
         stack.context.muted = true
         stacks[p] = stack
         stack.start(now: now)
@@ -108,10 +111,12 @@ public final class CounterfactualReplay {
 extension CounterfactualReplay {
     /// Replays the trace at `path` under `filters` and returns the statistics of the
     /// counterfactual run: the recorded events (without the recorded filters' records) together
-    /// with what the replayed filters recorded.
-    public static func statistics(_ path: String, filters: [String]) throws(TraceError) -> (TraceStatistics, CounterfactualReplay, TraceStream.Outcome) {
+    /// with what the replayed filters recorded. Throws `FilterRegistry.UnknownFilter` (or what
+    /// `factory` throws) for a stack it cannot make, `TraceError` for a file it cannot read.
+    public static func statistics(_ path: String, filters: [String], factory: @escaping FilterFactory = FilterRegistry.makeStack)
+        throws -> (TraceStatistics, CounterfactualReplay, TraceStream.Outcome) {
         let collected = ForwardingSink()
-        let replay = CounterfactualReplay(filters: filters, trace: collected)
+        let replay = try CounterfactualReplay(filters: filters, trace: collected, factory: factory)
         var stats = TraceStatistics()
         let outcome = try TraceStream.read(path) { e in
             if case .header(var h) = e.kind {

@@ -1,4 +1,5 @@
 import Psync
+import PsyncFilters
 import PsyncSimulator
 import PsyncTrace
 
@@ -21,24 +22,29 @@ public enum ReplayVerifier {
     public enum Failure: Error, CustomStringConvertible {
         case notASimulation(String)
         case unreadable(TraceError)
+        /// The trace's filter stack is one the factory cannot make (an outside filter that is
+        /// not registered): replay it with the program that registers it.
+        case unknownFilter(String)
         public var description: String {
             switch self {
             case .notASimulation(let why): "cannot replay: \(why)"
             case .unreadable(let e): "\(e)"
+            case .unknownFilter(let why): "cannot replay: \(why)"
             }
         }
     }
 
-    /// Replays the trace at `path` and compares.
-    public static func verify(_ path: String) throws(Failure) -> Outcome {
+    /// Replays the trace at `path`, its filters made by `factory`, and compares.
+    public static func verify(_ path: String, factory: @escaping FilterFactory = FilterRegistry.makeStack) throws(Failure) -> Outcome {
         let reader: TraceReader
         do { reader = try TraceReader(path: path) } catch { throw .unreadable(error) }
         let config: SimulationConfig
         do { config = try SimulationConfig(traceHeader: reader.header) } catch {
             throw .notASimulation("the header carries no simulation configuration (\(error))")
         }
+        do { _ = try factory(config.filters) } catch { throw .unknownFilter("\(error)") }
         let sink = ComparingSink(reader: reader, config: config)
-        Simulator(config, trace: sink).run()
+        Simulator(config, trace: sink, factory: factory).run()
         if let d = sink.divergence { return .diverged(d) }
         // The replay is done; the trace must be too.
         do {

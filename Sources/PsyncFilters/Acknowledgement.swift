@@ -13,34 +13,40 @@ import Psync
 /// With a delay, the ACK is sent that long after the batch, and only if this participant has
 /// sent nothing meanwhile (TCP's delayed acknowledgement): one ACK then covers a burst of
 /// batches, and an application reply that comes soon enough makes it unnecessary.
-struct Acknowledgement {
-    static let body: [UInt8] = [0x41]  // "A"
+///
+/// A filter uses it from `batchEnded` (and, delayed, from `timerFired` with `timerToken`), and
+/// skips its own ACKs when delivering (`isAck(_:of:)`), as `WavesFilter` does.
+public struct Acknowledgement {
+    /// An ACK's control body.
+    public static let body: [UInt8] = [0x41]  // "A"
     /// The timer token filters use for a delayed ACK.
-    static let timerToken = -1
+    public static let timerToken = -1
 
-    let delayNanoseconds: UInt64
+    public let delayNanoseconds: UInt64
     /// While a delayed ACK is scheduled: the participant's last message at the latest batch
     /// that called for one. If that is still the last message when the timer fires, nothing
     /// sent since follows that batch, and the ACK goes.
     private var pending: MessageID??
 
-    init(delayNanoseconds: UInt64 = 0) { self.delayNanoseconds = delayNanoseconds }
+    public init(delayNanoseconds: UInt64 = 0) { self.delayNanoseconds = delayNanoseconds }
 
-    static func isAck(_ m: FilterMessage) -> Bool {
+    /// Whether `m` is an ACK of any filter.
+    public static func isAck(_ m: FilterMessage) -> Bool {
         if case .control(_, let body) = m.content { return body == Acknowledgement.body }
         return false
     }
 
-    static func isAck(_ m: FilterMessage, of filter: String) -> Bool { m.isControl(of: filter) && isAck(m) }
+    /// Whether `m` is an ACK of the filter named `filter`.
+    public static func isAck(_ m: FilterMessage, of filter: String) -> Bool { m.isControl(of: filter) && isAck(m) }
 
     /// Sends an ACK at once for `filter` if the batch calls for one (Figure 8, no delay).
-    static func afterBatch(received: [FilterMessage], sentSomething: Bool, filter: OrderingFilter, _ context: FilterContext) {
+    public static func afterBatch(received: [FilterMessage], sentSomething: Bool, filter: OrderingFilter, _ context: FilterContext) {
         var immediate = Acknowledgement()
         immediate.afterBatch(received: received, sentSomething: sentSomething, filter: filter, context)
     }
 
     /// Sends (or schedules) an ACK for `filter` if the batch calls for one.
-    mutating func afterBatch(received: [FilterMessage], sentSomething: Bool, filter: OrderingFilter, _ context: FilterContext) {
+    public mutating func afterBatch(received: [FilterMessage], sentSomething: Bool, filter: OrderingFilter, _ context: FilterContext) {
         guard !sentSomething, received.contains(where: { !Self.isAck($0) }) else { return }
         guard delayNanoseconds > 0 else {
             context.sendControl(Self.body, from: filter)
@@ -52,7 +58,7 @@ struct Acknowledgement {
     }
 
     /// The delayed ACK's timer fired: send it unless something was sent since it was scheduled.
-    mutating func timerFired(filter: OrderingFilter, _ context: FilterContext) {
+    public mutating func timerFired(filter: OrderingFilter, _ context: FilterContext) {
         guard let scheduledAfter = pending else { return }
         pending = nil
         if context.lastSent == scheduledAfter { context.sendControl(Self.body, from: filter) }

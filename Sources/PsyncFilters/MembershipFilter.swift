@@ -70,18 +70,21 @@ public final class MembershipFilter: OrderingFilter {
         case suspect(ParticipantIndex), readmit(ParticipantIndex), rejoined(ParticipantIndex)
 
         var body: [UInt8] {
-            switch self {
-            case .suspect(let q): [UInt8(ascii: "S")] + Self.index(q)
-            case .readmit(let q): [UInt8(ascii: "R")] + Self.index(q)
-            case .rejoined(let q): [UInt8(ascii: "J")] + Self.index(q)
+            let (tag, q): (UInt8, ParticipantIndex) = switch self {
+            case .suspect(let q): (UInt8(ascii: "S"), q)
+            case .readmit(let q): (UInt8(ascii: "R"), q)
+            case .rejoined(let q): (UInt8(ascii: "J"), q)
             }
+            var body = ControlBody(tag: tag)
+            body.append(UInt32(q))
+            return body.bytes
         }
-        static func index(_ q: ParticipantIndex) -> [UInt8] { withUnsafeBytes(of: UInt32(q).littleEndian, Array.init) }
 
         init?(_ m: FilterMessage, filter: String) {
-            guard case .control(let f, let body) = m.content, f == filter, body.count == 5 else { return nil }
-            let q = Int(body[1...].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-            switch body[0] {
+            guard case .control(let f, let bytes) = m.content, f == filter else { return nil }
+            var reader = ControlBody.Reader(bytes)
+            guard let q = reader.uint32().map(Int.init), reader.isAtEnd else { return nil }
+            switch reader.tag {
             case UInt8(ascii: "S"): self = .suspect(q)
             case UInt8(ascii: "R"): self = .readmit(q)
             case UInt8(ascii: "J"): self = .rejoined(q)

@@ -8,19 +8,23 @@ import Psync
 /// Contents are kept from the moment a message enters the view (`viewGrew`) until its turn:
 /// Section 3.3 frees a message's buffer in the image once it is stable everywhere, which may
 /// happen before the order reaches it.
-struct OrderedDelivery {
+///
+/// A filter calls `viewGrew` and `input` from its own, `enqueue` as it decides the order, and
+/// `deliverReady` from `update`.
+public struct OrderedDelivery {
+    public init() {}
     private var queue: [MessageID] = []
     private var head = 0
     private var contents: [MessageID: FilterMessage] = [:]
     private var inputs: Set<MessageID> = []
 
-    mutating func viewGrew(_ m: FilterMessage) { contents[m.id] = m }
+    public mutating func viewGrew(_ m: FilterMessage) { contents[m.id] = m }
 
-    mutating func input(_ m: FilterMessage) { inputs.insert(m.id) }
+    public mutating func input(_ m: FilterMessage) { inputs.insert(m.id) }
 
-    mutating func enqueue(_ m: MessageID) { queue.append(m) }
+    public mutating func enqueue(_ m: MessageID) { queue.append(m) }
 
-    mutating func deliverReady(from filter: OrderingFilter, _ context: FilterContext) {
+    public mutating func deliverReady(from filter: OrderingFilter, _ context: FilterContext) {
         while head < queue.count {
             // A message that entered the view before the stack existed is read from the image.
             guard let m = contents[queue[head]] ?? context.message(queue[head]) else {

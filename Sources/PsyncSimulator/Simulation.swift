@@ -58,9 +58,8 @@ public final class Simulator {
     public private(set) var now: UInt64 = 0
     public private(set) var network = NetworkCounters()
     public let trace: TraceSink?
-    /// Builds a participant's filter stack from `config.filters` (by default from the registry;
-    /// tests pass their own filters).
-    let makeFilters: ([String]) -> [OrderingFilter]
+    /// Builds a participant's filter stack (one per participant, bottom first).
+    let makeStack: () -> [OrderingFilter]
     /// Observers see every host effect as it is produced, with the host and the time.
     public var effectObserver: ((HostID, UInt64, HostEffect) -> Void)?
     /// Told where the run stands every `checkpointEvents` events (a shell prints progress).
@@ -118,12 +117,31 @@ public final class Simulator {
     /// Re-executions that sent something else than the first time (a checker reports them).
     var divergences: [(participant: Int, message: MessageID)] = []
 
-    public init(_ config: SimulationConfig, trace: TraceSink? = nil,
-                makeFilters: @escaping ([String]) -> [OrderingFilter] = { names in names.map { try! FilterRegistry.make($0) } }) {
+    /// A simulation whose filter stack is `config.filters`, made by `factory` (the registry's
+    /// filters by default; replay passes the factory a trace's filters need). Every name must be
+    /// one the factory knows: check untrusted names first (`FilterRegistry.makeStack` throws a
+    /// clear error), as the command line and the replay tools do.
+    public convenience init(_ config: SimulationConfig, trace: TraceSink? = nil,
+                            factory: @escaping FilterFactory = FilterRegistry.makeStack) {
+        let names = config.filters
+        do { _ = try factory(names) } catch { preconditionFailure("Simulator: \(error)") }
+        self.init(config, trace: trace, stack: { try! factory(names) })
+    }
+
+    /// A simulation whose participants each run the stack `filters` makes (bottom first): an
+    /// ordering policy under test, registered or not. The configuration's `filters` become the
+    /// stack's names (`OrderingFilter.name`), so results, checkers and the trace say what ran.
+    public convenience init(_ config: SimulationConfig, trace: TraceSink? = nil, filters: @escaping () -> [OrderingFilter]) {
+        var named = config
+        named.filters = filters().map(\.name)
+        self.init(named, trace: trace, stack: filters)
+    }
+
+    private init(_ config: SimulationConfig, trace: TraceSink?, stack: @escaping () -> [OrderingFilter]) {
         precondition(config.participants >= 1, "a conversation needs at least one participant")
         self.config = config
         self.trace = trace
-        self.makeFilters = makeFilters
+        makeStack = stack
         receivedAt = Array(repeating: [:], count: config.participants)
         filterDeliveries = Array(repeating: Array(repeating: [], count: config.participants), count: config.filters.count)
         hostConfig = config.host

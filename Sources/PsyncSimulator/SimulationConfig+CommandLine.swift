@@ -32,12 +32,14 @@ extension SimulationConfig {
         return args
     }
 
-    /// The shell command that reruns this configuration, or a note saying why there is none.
-    public var reproductionCommand: String {
+    /// The shell command that reruns this configuration with the command-line tool `tool` (an
+    /// outside package's own `psync`-like tool reproduces the runs of its registered filters),
+    /// or a note saying why there is none.
+    public func reproductionCommand(tool: String = "psync") -> String {
         guard let args = commandLineArguments else {
             return "(seed \(seed); this configuration uses options only the library API sets)"
         }
-        return "swift run -c release psync simulate " + args.joined(separator: " ")
+        return "swift run -c release \(tool) simulate " + args.joined(separator: " ")
     }
 }
 

@@ -1,12 +1,13 @@
 import Psync
 import PsyncFilters
 
-/// Running the scripted application through a filter stack (`SimulationConfig.filters`): the
+/// Running the scripted application through a filter stack (`SimulationConfig.filters`, or the
+/// stack the simulator was given): the
 /// stack takes Psync's receives, the application sends through it and takes its deliveries.
 /// Every delivery of every filter is recorded with its time, for the checkers and latencies.
 extension Simulator {
     func openStack(_ i: Int, _ cid: ConversationID) {
-        let filters = makeFilters(config.filters)
+        let filters = makeStack()
         filterGuarantees = filters.map(\.guarantees)
         let stack = try! FilterStack(filters, host: hosts[i], conversation: cid, participant: apps[i].pid,
                                      now: Instant(nanoseconds: now), trace: trace)

@@ -63,9 +63,9 @@ import PsyncTrace
         net.delivered.map { ds in ds.reduce(into: ReplicatedSet()) { $0.execute($1.message) } }
     }
 
-    /// New filters for a stack named bottom first (the registry does not know this filter yet).
+    /// New filters for a stack named bottom first.
     static func stack(_ names: [String]) -> () -> [OrderingFilter] {
-        { names.map { name in name == "commutative" ? CommutativeFilter() : try! FilterRegistry.make(name) } }
+        { try! FilterRegistry.makeStack(names) }
     }
 
     /// One seeded run: 2-4 replicas, lossy links, 20% snapshots.

@@ -32,7 +32,7 @@ import PsyncSimulator
             let result = Simulator(config).run()
             let violations = Checker.check(result) + FilterChecker.check(result)
             guard !violations.isEmpty else { return nil }
-            return "seed \(seed): \(violations.prefix(3).map(\.description).joined(separator: "; "))\n  reproduce: \(config.reproductionCommand)"
+            return "seed \(seed): \(violations.prefix(3).map(\.description).joined(separator: "; "))\n  reproduce: \(config.reproductionCommand())"
         }
     }
 
@@ -98,7 +98,7 @@ import PsyncSimulator
         var caught = 0
         for seed in UInt64(0)..<40 {
             let config = FilterPropertyTests.config(seed: seed, filters: ["eager-waves"])
-            let result = Simulator(config, makeFilters: { _ in [EagerWaves()] }).run()
+            let result = Simulator(config, filters: { [EagerWaves()] }).run()
             if FilterChecker.check(result).contains(where: { $0.property.contains("total order") }) { caught += 1 }
         }
         #expect(caught >= 20, "the total-order checker flagged \(caught) of 40 runs")

@@ -24,7 +24,7 @@ import PsyncSimulator
         let sim = Simulator(config)
         let result = sim.run()
         let violations = Checker.check(result) + FilterChecker.check(result)
-        #expect(violations.isEmpty, "seed \(seed): \(violations.prefix(3)); reproduce: \(config.reproductionCommand)")
+        #expect(violations.isEmpty, "seed \(seed): \(violations.prefix(3)); reproduce: \(config.reproductionCommand())")
         let survivors = (0..<n).filter { $0 != Int(victim) }
         let changes = survivors.map { Self.membership(sim, $0)?.changes ?? [] }
         #expect(changes.allSatisfy { $0 == changes[0] }, "seed \(seed): \(changes)")
@@ -67,7 +67,7 @@ import PsyncSimulator
             network: NetworkModel(link: LinkModel(delay: .constant(nanoseconds: 2_000_000), lossProbability: 0.02)),
             faults: FaultSchedule(partitions: [Partition(side: [3], startNanoseconds: 300_000_000, healNanoseconds: 1_500_000_000)]),
             filters: ["waves", "membership"])
-        let sim = Simulator(config, makeFilters: { _ in [WavesFilter(ackDelayNanoseconds: 20_000_000), MembershipFilter()] })
+        let sim = Simulator(config, filters: { [WavesFilter(ackDelayNanoseconds: 20_000_000), MembershipFilter()] })
         let p3 = config.participantIDs[3]
         sim.at(900_000_000) { sim in _ = sim.sendAsApplication(participant: 0, [0, UInt8(ascii: "a"), 1]) }
         sim.at(2_500_000_000) { sim in startJoin(sim, p3) }

@@ -71,7 +71,7 @@ struct LongRunPropertyTests {
     @Test(arguments: cases) func longConversationsRecoverEverything(_ c: Case) {
         let config = Self.config(c)
         let result = Simulator(config).run()
-        let reproduce = "reproduce: \(config.reproductionCommand)"
+        let reproduce = "reproduce: \(config.reproductionCommand())"
         let violations = Checker.check(result) + FilterChecker.check(result)
         #expect(violations.isEmpty, "\(violations.prefix(3).map(\.description)); \(reproduce)")
         #expect(result.converged, "\(reproduce)")

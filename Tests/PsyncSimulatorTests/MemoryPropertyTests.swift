@@ -49,7 +49,7 @@ import PsyncSimulator
                 if received.count != others { problems.append("p\(p) received \(received.count) of \(others)") }
             }
         }
-        if !problems.isEmpty { problems.append("reproduce: \(config.reproductionCommand)") }
+        if !problems.isEmpty { problems.append("reproduce: \(config.reproductionCommand())") }
         return (problems, result.total(\.sendsBlocked), result.drops[.bufferFull] ?? 0, result.drops[.holdingQueueFull] ?? 0)
     }
 
@@ -91,7 +91,7 @@ import PsyncSimulator
         }
         let waves = run(["waves"]), commutative = run(["commutative"])
         for r in [waves, commutative] {
-            #expect((Checker.check(r) + FilterChecker.check(r)).isEmpty, "\(r.config.reproductionCommand)")
+            #expect((Checker.check(r) + FilterChecker.check(r)).isEmpty, "\(r.config.reproductionCommand())")
         }
         let wavesLive = waves.memory.compactMap { $0?.liveNodes }, total = waves.imageSizes
         #expect(wavesLive.allSatisfy { $0 < 150 }, "waves: \(wavesLive) live nodes of \(total)")

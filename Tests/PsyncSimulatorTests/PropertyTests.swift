@@ -35,10 +35,10 @@ import PsyncSimulator
             let result = Simulator(config).run()
             let violations = Checker.check(result)
             if !violations.isEmpty {
-                failures.append("seed \(seed): \(violations.prefix(3).map(\.description).joined(separator: "; "))\n  reproduce: \(config.reproductionCommand)")
+                failures.append("seed \(seed): \(violations.prefix(3).map(\.description).joined(separator: "; "))\n  reproduce: \(config.reproductionCommand())")
             }
             if result.dataSent != config.participants * config.workload.messagesPerParticipant {
-                failures.append("seed \(seed): sent \(result.dataSent) data messages\n  reproduce: \(config.reproductionCommand)")
+                failures.append("seed \(seed): sent \(result.dataSent) data messages\n  reproduce: \(config.reproductionCommand())")
             }
         }
         #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(5).joined(separator: "\n"))")

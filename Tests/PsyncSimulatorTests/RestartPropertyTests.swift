@@ -39,7 +39,7 @@ import PsyncSimulator
             if !result.converged { problems.append("images differ") }
             if result.dataSent != config.participants * messages { problems.append("sent \(result.dataSent) data messages") }
             if !result.histories.allSatisfy({ $0 == result.histories[0] }) { problems.append("histories differ") }
-            if !problems.isEmpty { failures.append("seed \(seed): \(problems.joined(separator: "; ")); reproduce: \(config.reproductionCommand)") }
+            if !problems.isEmpty { failures.append("seed \(seed): \(problems.joined(separator: "; ")); reproduce: \(config.reproductionCommand())") }
         }
         #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(4).joined(separator: "\n"))")
         #expect(modes.count == 4, "every mode, with and without the log: \(modes.sorted())")

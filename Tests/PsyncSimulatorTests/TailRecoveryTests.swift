@@ -21,7 +21,7 @@ import PsyncSimulator
             let result = Simulator(config).run()
             let violations = Checker.check(result)
             if !violations.isEmpty || result.total(\.resends) != 0 {
-                failures.append("seed \(seed): \(violations.prefix(2)); resends \(result.total(\.resends)); reproduce: \(config.reproductionCommand)")
+                failures.append("seed \(seed): \(violations.prefix(2)); resends \(result.total(\.resends)); reproduce: \(config.reproductionCommand())")
             }
         }
         #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(5).joined(separator: "\n"))")

@@ -39,12 +39,12 @@ struct TraceCat: ParsableCommand {
         do {
             outcome = try TraceStream.read(files) { print($0.jsonLine) }
         } catch {
-            printError("psync trace cat: \(error)")
+            printError("\(PsyncCLI.commandName) trace cat: \(error)")
             throw ExitCode(1)
         }
         printNotes(outcome)
         if let damage = outcome.damage {
-            printError("psync trace cat: \(damage)")
+            printError("\(PsyncCLI.commandName) trace cat: \(damage)")
             throw ExitCode(1)
         }
     }
@@ -110,10 +110,10 @@ struct TraceDot: ParsableCommand {
     func run() throws {
         var exporter = DotExporter()
         let outcome = try readOrExit(files) { exporter.observe($0) }
-        if let damage = outcome.damage { printError("psync trace dot: \(damage); drawing the \(outcome.records) records read") }
+        if let damage = outcome.damage { printError("\(PsyncCLI.commandName) trace dot: \(damage); drawing the \(outcome.records) records read") }
         let text = exporter.dot(.init(view: view.flatMap(ParticipantID.init(label:)), range: range.flatMap(parseRange), title: title))
         if let output {
-            do { try writeText(text, to: output) } catch { printError("psync trace dot: \(error)"); throw ExitCode(1) }
+            do { try writeText(text, to: output) } catch { printError("\(PsyncCLI.commandName) trace dot: \(error)"); throw ExitCode(1) }
         } else {
             print(text, terminator: "")
         }
@@ -131,7 +131,7 @@ struct TraceStats: ParsableCommand {
     func run() throws {
         var stats = TraceStatistics()
         let outcome = try readOrExit(files) { stats.observe($0) }
-        if let damage = outcome.damage { printError("psync trace stats: \(damage); statistics of the \(outcome.records) records read") }
+        if let damage = outcome.damage { printError("\(PsyncCLI.commandName) trace stats: \(damage); statistics of the \(outcome.records) records read") }
         print(stats.report(format), terminator: "")
     }
 }
@@ -190,12 +190,10 @@ struct TraceReplay: ParsableCommand {
         guard [verify, filter != nil, step].filter({ $0 }).count == 1 else {
             throw ValidationError("say what to do: one of --verify, --filter STACK, --step")
         }
-        for name in filterNames {
-            do { _ = try FilterRegistry.make(name) } catch { throw ValidationError(error.description) }
-        }
+        try FilterStackArgument.check(filterNames, command: "trace replay")
     }
 
-    var filterNames: [String] { filter.map { $0.split(separator: ",").map(String.init) } ?? [] }
+    var filterNames: [String] { FilterStackArgument.names(filter) }
 
     func run() throws {
         if filter != nil { return try counterfactual() }
@@ -211,7 +209,7 @@ struct TraceReplay: ParsableCommand {
                 throw ExitCode(1)
             }
         } catch let failure as ReplayVerifier.Failure {
-            printError("psync trace replay: \(file): \(failure)")
+            printError("\(PsyncCLI.commandName) trace replay: \(file): \(failure)")
             throw ExitCode(2)
         }
     }
@@ -232,14 +230,14 @@ struct TraceExportCommand: ParsableCommand {
         var exporter: any TraceExporter = format == .perfetto ? PerfettoExport() : ShivizExport()
         var file: UnsafeMutablePointer<FILE>?
         if let output {
-            guard let f = fopen(output, "w") else { printError("psync trace export: cannot write \(output)"); throw ExitCode(1) }
+            guard let f = fopen(output, "w") else { printError("\(PsyncCLI.commandName) trace export: cannot write \(output)"); throw ExitCode(1) }
             file = f
         }
         defer { if let file { fclose(file) } }
         let emit = { (text: String) in if let file { fputs(text, file) } else { print(text, terminator: "") } }
         let outcome = try readOrExit(files) { e in emit(exporter.observe(e)) }
         emit(exporter.finish())
-        if let damage = outcome.damage { printError("psync trace export: \(damage); exported the \(outcome.records) records read") }
+        if let damage = outcome.damage { printError("\(PsyncCLI.commandName) trace export: \(damage); exported the \(outcome.records) records read") }
     }
 }
 
@@ -262,9 +260,7 @@ struct TraceCompare: ParsableCommand {
         if !filter.isEmpty, Self.paths(files[0]).count != 1 {
             throw ValidationError("--filter replays one trace file; the first run is several (\(files[0]))")
         }
-        for name in filter.flatMap({ $0.split(separator: ",").map(String.init) }) {
-            do { _ = try FilterRegistry.make(name) } catch { throw ValidationError(error.description) }
-        }
+        for stack in filter { try FilterStackArgument.check(FilterStackArgument.names(stack), command: "trace compare") }
     }
 
     func run() throws {
@@ -272,17 +268,17 @@ struct TraceCompare: ParsableCommand {
         for run in files {
             var stats = TraceStatistics()
             let outcome = try readOrExit(Self.paths(run)) { stats.observe($0) }
-            if let damage = outcome.damage { printError("psync trace compare: \(damage)") }
+            if let damage = outcome.damage { printError("\(PsyncCLI.commandName) trace compare: \(damage)") }
             runs.append((run, stats))
         }
         for stack in filter {
-            let names = stack.split(separator: ",").map(String.init)
+            let names = FilterStackArgument.names(stack)
             do {
                 let (stats, replay, _) = try CounterfactualReplay.statistics(files[0], filters: names)
                 runs.append(("replay: \(stack)", stats))
                 print("replay under \(stack): \(replay.exactness)")
             } catch {
-                printError("psync trace compare: \(files[0]): \(error)")
+                printError("\(PsyncCLI.commandName) trace compare: \(files[0]): \(error)")
                 throw ExitCode(2)
             }
         }
@@ -294,11 +290,11 @@ extension TraceReplay {
     func counterfactual() throws {
         let result: (TraceStatistics, CounterfactualReplay, TraceStream.Outcome)
         do { result = try CounterfactualReplay.statistics(file, filters: filterNames) } catch {
-            printError("psync trace replay: \(file): \(error)")
+            printError("\(PsyncCLI.commandName) trace replay: \(file): \(error)")
             throw ExitCode(2)
         }
         let (stats, replay, outcome) = result
-        if let error = outcome.error { printError("psync trace replay: \(file): \(error); replayed the \(outcome.records) records read") }
+        if let error = outcome.error { printError("\(PsyncCLI.commandName) trace replay: \(file): \(error); replayed the \(outcome.records) records read") }
         print("counterfactual replay of \(file) under \(filterNames.joined(separator: ","))")
         print(replay.exactness)
         print(stats.report(.table), terminator: "")

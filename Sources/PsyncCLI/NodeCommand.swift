@@ -68,12 +68,10 @@ struct NodeCommand: AsyncParsableCommand {
         }
         guard messages >= 1 else { throw ValidationError("--messages must be at least 1") }
         guard payload >= 2 && payload <= 1 << 20 else { throw ValidationError("--payload must be 2...1048576 bytes") }
-        for name in filterNames {
-            do { _ = try FilterRegistry.make(name) } catch { throw ValidationError(error.description) }
-        }
+        try FilterStackArgument.check(filterNames, command: "node")
     }
 
-    var filterNames: [String] { filter.map { $0.split(separator: ",").map(String.init) } ?? [] }
+    var filterNames: [String] { FilterStackArgument.names(filter) }
 
     func addressBook() throws -> PeerAddressBook {
         var text = peers ?? ""
@@ -114,11 +112,11 @@ struct NodeCommand: AsyncParsableCommand {
         let config = try nodeConfig(book)
         let node: PsyncNode
         do { node = try await PsyncNode.start(config) } catch {
-            printError("psync node: cannot start host \(me) on \(config.listen): \(error)")
+            printError("\(PsyncCLI.commandName) node: cannot start host \(me) on \(config.listen): \(error)")
             throw ExitCode(1)
         }
         let signals = SignalWatcher { name in Task { try? await node.shutdown(reason: "signal \(name)") } }
-        printError("psync node: host \(me) listening on \(node.localAddress)")
+        printError("\(PsyncCLI.commandName) node: host \(me) listening on \(node.localAddress)")
         let participants = book.hostIDs.map { ParticipantID(host: $0) }
         let me = ParticipantID(host: HostID(self.me))
         let filters: FilterChoice = filterNames.isEmpty ? .none : .names(filterNames)
@@ -145,7 +143,7 @@ struct NodeCommand: AsyncParsableCommand {
                                                  restart: restart)
         } catch {
             let why = signals.received ?? "not done after --timeout \(formatDuration(timeout)) (\(error))"
-            printError("psync node: host \(me.host.rawValue): workload stopped: \(why)")
+            printError("\(PsyncCLI.commandName) node: host \(me.host.rawValue): workload stopped: \(why)")
             try? await node.shutdown(reason: "stopped: \(why)")
             throw ExitCode(signals.received == nil ? 1 : 130)
         }

@@ -88,7 +88,8 @@ struct ToolsBench: ParsableCommand {
 func vfscanf_wrapper(_ f: UnsafeMutablePointer<FILE>, _ out: UnsafeMutablePointer<Int>) -> Int32 {
     var line = [CChar](repeating: 0, count: 64)
     guard fgets(&line, 64, f) != nil else { return 0 }
-    out.pointee = Int(String(cString: line).trimmingCharacters()) ?? 0
+    let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    out.pointee = Int(text.trimmingCharacters()) ?? 0
     return 1
 }
 

@@ -67,13 +67,10 @@ struct SimulateCommand: ParsableCommand {
                 throw ValidationError("--restart needs --ring --no-acks --keep-payloads and no --filter (a deterministic application, a kept history)")
             }
         }
-        for name in filterNames {
-            do { _ = try FilterRegistry.make(name) } catch { throw ValidationError(error.description) }
-        }
-        guard Set(filterNames).count == filterNames.count else { throw ValidationError("--filter names a filter twice") }
+        try FilterStackArgument.check(filterNames, command: "simulate")
     }
 
-    var filterNames: [String] { filter.map { $0.split(separator: ",").map(String.init) } ?? [] }
+    var filterNames: [String] { FilterStackArgument.names(filter) }
 
     var config: SimulationConfig {
         SimulationConfig(
@@ -111,7 +108,7 @@ struct SimulateCommand: ParsableCommand {
             print("checks: images converge, receive order respects context, graphs are transitive reductions\(filterNames.isEmpty ? "" : ", filters keep their promises"): ok")
         } else {
             for v in violations.prefix(20) { print("violation: \(v)") }
-            print("seed \(seed) failed; reproduce with: \(config.reproductionCommand)")
+            print("seed \(seed) failed; reproduce with: \(config.reproductionCommand())")
             throw ExitCode(1)
         }
     }

@@ -1,0 +1,24 @@
+import ArgumentParser
+import PsyncFilters
+
+/// `--filter NAME[,NAME...]`, a filter stack bottom first, as `simulate`, `node`, `trace replay`
+/// and `trace compare` take it.
+enum FilterStackArgument {
+    /// The names in `text` (none without the option).
+    static func names(_ text: String?) -> [String] {
+        text.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
+    }
+
+    /// Checks every name against `FilterRegistry`. A name it does not know is an error that
+    /// says which names it knows, with exit status 2 (as for a trace a tool cannot read):
+    /// a program that registers its own filters runs this command tree under its own name.
+    static func check(_ names: [String], command: String) throws {
+        do {
+            _ = try FilterRegistry.makeStack(names)
+        } catch {
+            printError("\(PsyncCLI.commandName) \(command): \(error)")
+            throw ExitCode(2)
+        }
+        guard Set(names).count == names.count else { throw ValidationError("--filter names a filter twice") }
+    }
+}
