@@ -30,7 +30,8 @@ let package = Package(
         .target(name: "PsyncFilters", dependencies: ["Psync", "PsyncTrace"]),
         // Section 5's non-volatile image: a host's append-only message log (file I/O, so not in the engine).
         .target(name: "PsyncLog", dependencies: ["Psync"]),
-        .target(name: "PsyncSimulator", dependencies: ["Psync", "PsyncTrace", "PsyncFilters"]),
+        .target(name: "PsyncSimulator", dependencies: ["Psync", "PsyncTrace", "PsyncFilters",
+                                                      .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(
             name: "PsyncAnalysis",
             dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator",
@@ -61,6 +62,8 @@ let package = Package(
         .testTarget(name: "PsyncSimulatorTests", dependencies: ["Psync", "PsyncSimulator"]),
         .testTarget(name: "PsyncNIOTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncNIO"]),
         .testTarget(name: "PsyncLogTests", dependencies: ["Psync", "PsyncLog", "PsyncSimulator"]),
+        .testTarget(name: "PsyncCLITests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncCLI",
+                                                       .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "PsyncAnalysisTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Histogram
 import Psync
+import PsyncSimulator
 import PsyncTrace
 
 /// Latency distributions and counts from a trace (`psync trace stats`), with HdrHistogram:
@@ -58,12 +59,8 @@ public struct TraceStatistics {
 
     public init() {}
 
-    /// Nanosecond latencies from 1 ns to an hour, auto-resizing beyond, 3 significant digits.
-    static func newHistogram() -> Latencies {
-        var h = Latencies(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
-        h.autoResize = true
-        return h
-    }
+    /// The toolkit's latency histogram (`psync simulate` summarizes with the same one).
+    static func newHistogram() -> Latencies { LatencyHistogram.new() }
 
     /// Metric names in report order.
     public var metricNames: [String] {

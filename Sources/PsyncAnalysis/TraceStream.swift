@@ -14,7 +14,30 @@ public enum TraceStream {
         public var errorPath: String?
         /// What merging noticed that is not an error (`TraceMerge.notes`); empty for one file.
         public var notes: [String] = []
-        public var complete: Bool { error == nil }
+        /// Why a trace read without error still does not show a whole run: it has no `end`
+        /// record (the process was killed), or its simulation was stopped before quiescence.
+        public var unfinished: String?
+        /// Whether the trace shows a whole run: every record written was read, up to `end`.
+        public var complete: Bool { error == nil && unfinished == nil }
+        /// What stops the trace from showing a whole run, for a message: damage, or the end.
+        public var incompleteness: String? {
+            if let error { return "\(errorPath ?? "-"): \(error)" }
+            return unfinished
+        }
+    }
+
+    /// Why a trace that ends with `last` (read to its end, without error) is not a whole run:
+    /// a single trace must end with `end`, and a simulation's must say it ran to quiescence.
+    /// (Merged per-process traces are the merge's business: a process without `end` is merged
+    /// as a crashed host.)
+    static func unfinished(_ header: TraceHeader, last: TraceEvent.Kind?) -> String? {
+        guard case .end(let reason)? = last else {
+            return "the trace has no end record: the run was cut short (killed?)"
+        }
+        if RealRun(header) == nil, reason != EndReason.quiescent.rawValue {
+            return "the simulation ended '\(reason)' before quiescence"
+        }
+        return nil
     }
 
     /// Calls `body` with the header record and then every event. A file that is not a trace
@@ -23,15 +46,17 @@ public enum TraceStream {
         let reader = try TraceReader(path: path)
         body(TraceEvent(time: 0, host: nil, .header(reader.header)))
         var records = 1
+        var last: TraceEvent.Kind?
         do {
             try reader.forEach { e in
                 records += 1
+                last = e.kind
                 body(e)
             }
         } catch {
             return Outcome(header: reader.header, records: records, error: error, errorPath: path)
         }
-        return Outcome(header: reader.header, records: records, error: nil)
+        return Outcome(header: reader.header, records: records, error: nil, unfinished: unfinished(reader.header, last: last))
     }
 
     /// One file as `read(_: String, _:)` reads it; several as one stream (`TraceMerge`): the

@@ -14,8 +14,8 @@ struct SimulateCommand: ParsableCommand {
             Partitions: --partition 0,1@100ms-300ms cuts hosts 0 and 1 off from the others from
             100 ms until 300 ms. Crashes: --crash 2@50ms. Both may be repeated.
             The same arguments always give the same run; exit status 1 if a checker fails.
-            On a terminal, a long run shows its progress on stderr; Ctrl-C stops it between two
-            events and prints the summary so far, without checks (exit status 130).
+            On a terminal, a long run shows its progress on stderr; Ctrl-C or SIGTERM stops it between two
+            events, ends its trace with an end record that says so and prints the summary so far, without checks (exit status 130).
             """
     )
 
@@ -99,7 +99,7 @@ struct SimulateCommand: ParsableCommand {
             print("trace:                \(trace): \(writer.recordsWritten) records, \(writer.compressedBytes) bytes in \(writer.frames) frames (\(writer.uncompressedBytes) uncompressed)")
         }
         if result.interruptedAtNanoseconds != nil {
-            print("checks: skipped, the run was interrupted (Ctrl-C)")
+            print("checks: skipped, the run was interrupted (Ctrl-C or SIGTERM)")
             throw ExitCode(130)
         }
         guard !noCheck else { return }
@@ -108,7 +108,7 @@ struct SimulateCommand: ParsableCommand {
             print("checks: images converge, receive order respects context, graphs are transitive reductions\(filterNames.isEmpty ? "" : ", filters keep their promises"): ok")
         } else {
             for v in violations.prefix(20) { print("violation: \(v)") }
-            print("seed \(seed) failed; reproduce with: \(config.reproductionCommand())")
+            print("seed \(seed) failed; reproduce with: \(config.reproductionCommand(tool: PsyncCLI.commandName))")
             throw ExitCode(1)
         }
     }

@@ -11,6 +11,11 @@ import Glibc
 struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace", abstract: "Read, check, draw and measure trace files.",
+        discussion: """
+            A trace that does not show a whole run (damaged, or without the end record a run writes last: \
+            the process was killed) gets its output for the records read, a note on standard error and \
+            exit status 2.
+            """,
         subcommands: [TraceCat.self, TraceCheck.self, TraceDot.self, TraceStats.self, TraceReplay.self,
                       TraceCompare.self, TraceExportCommand.self])
 }
@@ -43,9 +48,10 @@ struct TraceCat: ParsableCommand {
             throw ExitCode(1)
         }
         printNotes(outcome)
-        if let damage = outcome.damage {
-            printError("\(PsyncCLI.commandName) trace cat: \(damage)")
-            throw ExitCode(1)
+        if let why = outcome.incompleteness {
+            printError("\(PsyncCLI.commandName) trace cat: \(why)")
+            // Damage loses records (exit 1); a missing end only says the run was cut short.
+            if outcome.error != nil { throw ExitCode(1) }
         }
     }
 }
@@ -65,14 +71,14 @@ struct StandardError: TextOutputStream {
 struct TraceCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Check a trace: receive order, stability, total orders, convergence.",
-        discussion: "Exit status: 0 valid, 1 invalid (a witness is printed for each violation), 2 cannot tell (the trace ends early).")
+        discussion: "Exit status: 0 valid, 1 invalid (a witness is printed for each violation), 2 cannot tell (the trace is damaged, or has no end record: the run was cut short).")
 
     @Argument(help: traceFilesHelp) var files: [String]
 
     func run() throws {
         var checker = TraceChecker()
         let outcome = try readOrExit(files) { checker.observe($0) }
-        let verdict = checker.finish(complete: outcome.complete, readError: outcome.error?.description)
+        let verdict = checker.finish(complete: outcome.complete, readError: outcome.incompleteness)
         for v in checker.violations { print("violation: \(v)") }
         if checker.violationCount > checker.violations.count { print("... \(checker.violationCount - checker.violations.count) more") }
         switch verdict {
@@ -110,13 +116,13 @@ struct TraceDot: ParsableCommand {
     func run() throws {
         var exporter = DotExporter()
         let outcome = try readOrExit(files) { exporter.observe($0) }
-        if let damage = outcome.damage { printError("\(PsyncCLI.commandName) trace dot: \(damage); drawing the \(outcome.records) records read") }
         let text = exporter.dot(.init(view: view.flatMap(ParticipantID.init(label:)), range: range.flatMap(parseRange), title: title))
         if let output {
             do { try writeText(text, to: output) } catch { printError("\(PsyncCLI.commandName) trace dot: \(error)"); throw ExitCode(1) }
         } else {
             print(text, terminator: "")
         }
+        try exitIfIncomplete(outcome, "trace dot", done: "drew")
     }
 }
 
@@ -131,8 +137,8 @@ struct TraceStats: ParsableCommand {
     func run() throws {
         var stats = TraceStatistics()
         let outcome = try readOrExit(files) { stats.observe($0) }
-        if let damage = outcome.damage { printError("\(PsyncCLI.commandName) trace stats: \(damage); statistics of the \(outcome.records) records read") }
         print(stats.report(format), terminator: "")
+        try exitIfIncomplete(outcome, "trace stats", done: "gave the statistics of")
     }
 }
 
@@ -152,7 +158,7 @@ func readOrExit(_ files: [String], _ body: (TraceEvent) -> Void) throws -> Trace
     do {
         outcome = try TraceStream.read(files, body)
     } catch {
-        printError("psync: \(error)")
+        printError("\(PsyncCLI.commandName): \(error)")
         throw ExitCode(2)
     }
     printNotes(outcome)
@@ -160,12 +166,16 @@ func readOrExit(_ files: [String], _ body: (TraceEvent) -> Void) throws -> Trace
 }
 
 func printNotes(_ outcome: TraceStream.Outcome) {
-    for note in outcome.notes { printError("psync: note: \(note)") }
+    for note in outcome.notes { printError("\(PsyncCLI.commandName): note: \(note)") }
 }
 
-extension TraceStream.Outcome {
-    /// "FILE: what ended it early", when a file ended before its last written record.
-    var damage: String? { error.map { "\(errorPath ?? "-"): \($0)" } }
+/// After a tool's output: a trace that does not show a whole run (damaged, or without its end
+/// record) is said so on standard error, with what the output covers, and exit status 2:
+/// the tool cannot tell what the rest of the run did.
+func exitIfIncomplete(_ outcome: TraceStream.Outcome, _ command: String, done: String) throws {
+    guard let why = outcome.incompleteness else { return }
+    printError("\(PsyncCLI.commandName) \(command): \(why); \(done) the \(outcome.records) records read")
+    throw ExitCode(2)
 }
 
 func writeText(_ text: String, to path: String) throws {
@@ -237,7 +247,7 @@ struct TraceExportCommand: ParsableCommand {
         let emit = { (text: String) in if let file { fputs(text, file) } else { print(text, terminator: "") } }
         let outcome = try readOrExit(files) { e in emit(exporter.observe(e)) }
         emit(exporter.finish())
-        if let damage = outcome.damage { printError("\(PsyncCLI.commandName) trace export: \(damage); exported the \(outcome.records) records read") }
+        try exitIfIncomplete(outcome, "trace export", done: "exported")
     }
 }
 
@@ -265,10 +275,11 @@ struct TraceCompare: ParsableCommand {
 
     func run() throws {
         var runs: [(String, TraceStatistics)] = []
+        var incomplete: [TraceStream.Outcome] = []
         for run in files {
             var stats = TraceStatistics()
             let outcome = try readOrExit(Self.paths(run)) { stats.observe($0) }
-            if let damage = outcome.damage { printError("\(PsyncCLI.commandName) trace compare: \(damage)") }
+            if !outcome.complete { incomplete.append(outcome) }
             runs.append((run, stats))
         }
         for stack in filter {
@@ -283,6 +294,7 @@ struct TraceCompare: ParsableCommand {
             }
         }
         print(TraceComparison(runs).table, terminator: "")
+        for outcome in incomplete { try exitIfIncomplete(outcome, "trace compare", done: "compared") }
     }
 }
 
@@ -294,10 +306,10 @@ extension TraceReplay {
             throw ExitCode(2)
         }
         let (stats, replay, outcome) = result
-        if let error = outcome.error { printError("\(PsyncCLI.commandName) trace replay: \(file): \(error); replayed the \(outcome.records) records read") }
         print("counterfactual replay of \(file) under \(filterNames.joined(separator: ","))")
         print(replay.exactness)
         print(stats.report(.table), terminator: "")
+        try exitIfIncomplete(outcome, "trace replay", done: "replayed")
     }
 
     func stepThrough() throws {

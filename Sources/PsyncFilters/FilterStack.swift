@@ -17,6 +17,10 @@ public final class FilterStack {
     public var onDeliver: ((Int, FilterMessage, Int) -> Void)?
     /// Called for every message entering the view (received, or sent by this participant).
     public var onViewGrew: ((FilterMessage) -> Void)?
+    /// Set by a shell that traces: the engine events the stack's operations produce are handed
+    /// here as they happen (and not left among `takeHostEffects`), so that the trace has them
+    /// before the filters' own records: a send before the delivery a filter makes inside it.
+    public var recordEngineEvent: ((EngineEvent) -> Void)?
 
     private var positions: [Int]
     private var applicationDeliveries: [FilterMessage] = []
@@ -228,7 +232,21 @@ public final class FilterStack {
         trace.record(TraceEvent(time: context.now.nanoseconds, host: context.participant.host, .other(name: kind, fields: base + fields())))
     }
 
-    func drainHostEffects() { context.host.drainEffects(into: &hostEffects) }
+    func drainHostEffects() {
+        let start = hostEffects.count
+        context.host.drainEffects(into: &hostEffects)
+        guard let recordEngineEvent, hostEffects.count > start else { return }
+        var kept = start
+        for i in start..<hostEffects.count {
+            if case .event(let e) = hostEffects[i] {
+                recordEngineEvent(e)
+            } else {
+                hostEffects[kept] = hostEffects[i]
+                kept += 1
+            }
+        }
+        hostEffects.removeSubrange(kept...)
+    }
 
     /// Feeds messages that entered the view to every filter, then lets the filters deliver,
     /// bottom up, until nothing moves. Re-entrant calls (a filter sending while being fed) only

@@ -57,6 +57,7 @@ final class LocalConversation {
         let now = Instant(nanoseconds: core.now)
         stack = made.isEmpty ? nil : try FilterStack(made, host: core.host, conversation: cid, participant: pid, now: now,
                                                      trace: core.trace)
+        if core.trace != nil { stack?.recordEngineEvent = { [unowned core] e in core.record(e) } }
         let (stream, continuation) = AsyncStream<Delivery>.makeStream()
         self.continuation = continuation
         handle = Conversation(id: cid, participant: pid, messages: stream, node: core.bound, eventLoop: core.eventLoop)

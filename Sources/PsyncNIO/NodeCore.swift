@@ -123,10 +123,15 @@ final class NodeCore {
             case .timedOut:
                 break
             case .event(let e):
-                record(workloadContent ? Workload.traceKind(e, on: host, framed: framesPayloads) : TraceEvent.Kind(e), at: time)
+                record(e, at: time)
             }
         }
         flushWrites()
+    }
+
+    /// Records an engine event, with the workload's content kinds when the workload runs here.
+    func record(_ e: EngineEvent, at time: UInt64? = nil) {
+        record(workloadContent ? Workload.traceKind(e, on: host, framed: framesPayloads) : TraceEvent.Kind(e), at: time)
     }
 
     func record(_ kind: @autoclosure () -> TraceEvent.Kind, at time: UInt64? = nil) {

@@ -175,16 +175,23 @@ public final class Simulator {
             }
         }
         for i in apps.indices { start(i) }
+        var end = EndReason.quiescent
         while let (time, event) = queue.pop() {
-            guard time <= config.timeLimitNanoseconds else { break }
+            guard time <= config.timeLimitNanoseconds else {
+                end = .timeLimit
+                break
+            }
             now = time
             process(event)
             eventsProcessed += 1
             if eventsProcessed % Self.checkpointEvents == 0 && checkpoint() {
                 interruptedAt = now
+                end = .interrupted
                 break
             }
         }
+        // The last record: a trace without it was cut short, and tools say they cannot tell.
+        record(nil, .end(reason: end.rawValue))
         return result()
     }
 

@@ -42,7 +42,8 @@ public struct SimulationSummary {
     }
 }
 
-/// Nearest-rank percentiles of a sample (exact, by sorting: the simulator's samples are small).
+/// The median, 99th percentile and maximum of a sample, read from a `LatencyHistogram` (as
+/// `psync trace stats` reads its own, so the two tools print the same figures).
 public struct Percentiles: Equatable {
     public var median: UInt64 = 0
     public var p99: UInt64 = 0
@@ -50,11 +51,10 @@ public struct Percentiles: Equatable {
 
     public init(_ values: [UInt64]) {
         guard !values.isEmpty else { return }
-        let sorted = values.sorted()
-        func rank(_ q: Double) -> UInt64 { sorted[Swift.max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1)] }
-        median = rank(0.5)
-        p99 = rank(0.99)
-        max = sorted.last!
+        let h = LatencyHistogram.of(values)
+        median = h.valueAtPercentile(50)
+        p99 = h.valueAtPercentile(99)
+        max = h.max
     }
 }
 

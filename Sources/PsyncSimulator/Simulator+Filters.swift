@@ -11,6 +11,12 @@ extension Simulator {
         filterGuarantees = filters.map(\.guarantees)
         let stack = try! FilterStack(filters, host: hosts[i], conversation: cid, participant: apps[i].pid,
                                      now: Instant(nanoseconds: now), trace: trace)
+        if trace != nil {
+            let host = hosts[i]
+            stack.recordEngineEvent = { [unowned self] e in
+                self.record(host.id, Workload.traceKind(e, on: host, framed: true))
+            }
+        }
         let records = config.recordsHistory
         stack.onViewGrew = { [unowned self] m in
             if records && m.isApplication { self.applicationMessages.insert(m.id) }

@@ -81,11 +81,7 @@ public struct RealRun: Sendable, Equatable {
 }
 
 extension TraceEvent.Kind {
-    /// The last record of a real run's trace: the process ended on purpose (`reason`: "done",
-    /// "signal SIGINT", ...). A per-host trace without it ended abruptly (killed, crashed).
-    public static func end(reason: String) -> Self { .other(name: "end", fields: [("reason", .string(reason))]) }
-
-    public var isEnd: Bool { if case .other("end", _) = self { true } else { false } }
+    public var isEnd: Bool { if case .end = self { true } else { false } }
 }
 
 extension String {

@@ -65,6 +65,8 @@ extension TraceEvent {
             w.hosts("side", side); w.ascii(",\"heal\":"); w.number(heal)
         case .heal(let side):
             w.hosts("side", side)
+        case .end(let reason):
+            w.ascii(",\"reason\":"); w.string(reason)
         case .other(_, let fields):
             for (k, v) in fields where k != "t" && k != "kind" && k != "host" {
                 w.append(UInt8(ascii: ","))
@@ -134,6 +136,7 @@ extension TraceEvent {
         case .crash: kind = .crash
         case .partition: kind = .partition(side: try r.hosts("side"), healAt: try r.uint("heal"))
         case .heal: kind = .heal(side: try r.hosts("side"))
+        case .end: kind = .end(reason: try r.string("reason"))
         case nil: kind = .other(name: name, fields: fields.filter { $0.0 != "t" && $0.0 != "kind" && $0.0 != "host" })
         }
         self.init(time: time, host: host, kind)
@@ -170,7 +173,7 @@ extension TraceEvent {
     /// comparisons (readers decode millions of records).
     enum KnownKind {
         case open, send, packetOut, packetIn, arrive, hold, release, rrSent, frSent, rrAnswered, digestsStopped
-        case resend, resendSuccessors, receive, stable, maskOut, maskIn, drop, crash, partition, heal
+        case resend, resendSuccessors, receive, stable, maskOut, maskIn, drop, crash, partition, heal, end
     }
 
     static let knownKinds: [String: KnownKind] = [
@@ -179,6 +182,7 @@ extension TraceEvent {
         "digests_stopped": .digestsStopped, "resend": .resend,
         "resend_successors": .resendSuccessors, "receive": .receive, "stable": .stable, "mask_out": .maskOut,
         "mask_in": .maskIn, "drop": .drop, "crash": .crash, "partition": .partition, "heal": .heal,
+        "end": .end,
     ]
 }
 

@@ -57,6 +57,11 @@ public struct TraceEvent: Sendable, Equatable {
         case crash
         case partition(side: [HostID], healAt: UInt64)
         case heal(side: [HostID])
+        /// The last record of a run's trace (of each process's, for a real run): how the run
+        /// ended. A simulation says an `EndReason` raw value; a node says why it stopped ("done",
+        /// "signal SIGTERM", ...). A trace without it was cut short (the process was killed, the
+        /// disk filled): tools say they cannot tell what they did not read.
+        case end(reason: String)
         /// A record of a kind this version does not know (filters add kinds): kept whole.
         case other(name: String, fields: [(String, JSONValue)])
 
@@ -95,6 +100,7 @@ public struct TraceEvent: Sendable, Equatable {
             case .crash: "crash"
             case .partition: "partition"
             case .heal: "heal"
+            case .end: "end"
             case .other: "other"
             }
         }
@@ -189,6 +195,16 @@ public struct TraceHeader: Sendable, Equatable {
         self.filters = filters
         self.run = run
     }
+}
+
+/// How a simulation ended (its `end` record's `reason`).
+public enum EndReason: String, Sendable, CaseIterable {
+    /// The run went on until no event was left: its images can be checked for convergence.
+    case quiescent
+    /// The run reached its time limit with events left.
+    case timeLimit = "time-limit"
+    /// The run was stopped on request (Ctrl-C, SIGTERM) between two events.
+    case interrupted
 }
 
 /// The toolkit's version, written into every trace header.

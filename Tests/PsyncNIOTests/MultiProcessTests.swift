@@ -107,7 +107,7 @@ import Testing
         #expect(await receiver.wait(seconds: 10) == 0, "\(receiver.errors)")
         var ends: [String] = []
         let outcome = try TraceStream.read(["\(dir)/h0.jsonl.lz4", "\(dir)/h1.jsonl.lz4"]) { e in
-            if case .other("end", let fields) = e.kind, let reason = fields.first?.1.string { ends.append(reason) }
+            if case .end(let reason) = e.kind { ends.append(reason) }
         }
         #expect(outcome.complete && outcome.notes.isEmpty, "\(outcome.notes)")
         #expect(ends.sorted() == ["signal SIGINT", "signal SIGTERM"])
