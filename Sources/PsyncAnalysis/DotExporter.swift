@@ -9,7 +9,9 @@ import PsyncTrace
 /// waves of a total-order filter are shaded alternately and numbered; depth-first commits are
 /// numbered. With a view, messages outside it (outstanding, Section 2) are grey and dashed. A
 /// participant's restart (Section 5) is a dashed box in its lane, after the last message of its
-/// the graph held when it restarted.
+/// the graph held when it restarted. What a message carries, when its send record says
+/// (`content`), sets its shape: application data a circle, an application's acknowledgement a
+/// small dotted circle, a filter's control message (an ACK, a vote, an order) a box.
 public struct DotExporter {
     public struct Options: Sendable {
         /// Draw this participant's view V_p: messages outside it are greyed.
@@ -119,8 +121,18 @@ public struct DotExporter {
     private func node(_ m: MessageID, viewer: Int?, group: String) -> String {
         var attributes = ["group=\(quote(group))"]
         var label = m.description
+        var dotted = false
+        switch graph.content(m) {
+        case "ack":
+            attributes += ["width=0.35", "fontsize=8"]
+            dotted = true
+        case "control":
+            attributes.append("shape=box")
+        default:
+            break
+        }
         if let w = waves[m] {
-            attributes.append("style=filled")
+            attributes.append(dotted ? "style=\"filled,dotted\"" : "style=filled")
             attributes.append("fillcolor=\(w % 2 == 0 ? "\"#dbe9f6\"" : "\"#f6e7d0\"")")
             label += "\\nw\(w)"
         } else if let c = commits[m] {
@@ -131,6 +143,8 @@ public struct DotExporter {
             attributes.append("color=gray70")
             attributes.append("fontcolor=gray50")
             attributes.append(waves[m] == nil ? "style=dashed" : "style=\"filled,dashed\"")
+        } else if dotted {
+            attributes.append(waves[m] == nil ? "style=dotted" : "style=\"filled,dotted\"")
         }
         attributes.insert("label=\(quote(label))", at: 0)
         return "\(quote(m.description)) [\(attributes.joined(separator: ", "))]"
@@ -138,6 +152,9 @@ public struct DotExporter {
 
     private func legend(viewer: Int?) -> [String] {
         var items: [(String, String)] = [("legend_stable", "label=\"stable\", peripheries=2")]
+        let contents = Set(graph.contents.compactMap { $0 })
+        if contents.contains("ack") { items.append(("legend_ack", "label=\"app\\nack\", style=dotted")) }
+        if contents.contains("control") { items.append(("legend_control", "label=\"filter\\ncontrol\", shape=box")) }
         if let f = waveFilter {
             items.append(("legend_wave", "label=\(quote("\(f)\\nwave n")), style=filled, fillcolor=\"#dbe9f6\""))
         }

@@ -20,8 +20,11 @@ public struct TraceComparison {
         }
         let counts = runs.flatMap { $0.stats.counts.keys }.reduce(into: Set<String>()) { $0.insert($1) }.sorted()
         for name in counts { out.append((name, runs.map { r in r.stats.counts[name].map(Double.init) ?? 0 })) }
-        for (i, name) in ["packets per delivered message", "bytes per delivered message"].enumerated() {
-            out.append((name, runs.map { $0.stats.perDelivered[i].1 }))
+        // Costs per delivered message, and per data message where the sends say which they are
+        // (acknowledgements and filters' control messages are the cost, data the work).
+        let costs = runs.flatMap { $0.stats.perDelivered.map(\.0) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        for name in costs {
+            out.append((name, runs.map { r in r.stats.perDelivered.first { $0.0 == name }?.1 }))
         }
         return out
     }

@@ -6,7 +6,9 @@ import PsyncTrace
 /// Latency distributions and counts from a trace (`psync trace stats`), with HdrHistogram:
 /// send to arrive (per receiving host), send to receive and send to stable (per participant),
 /// send to deliver (per filter, per participant), time in the holding queue (per host);
-/// retransmission, resend and drop counts; packets and bytes per delivered message.
+/// the same for application data alone (`receive:data`, `deliver:FILTER:data`) when send records
+/// say what messages carry; retransmission, resend and drop counts; packets and bytes per
+/// delivered message and per data message.
 ///
 /// Latencies are measured from the message's `send` record. A message known only from `arrive`
 /// records (a killed process's lost trace tail, learned by `TraceGraph`) has none, and is left
@@ -64,8 +66,16 @@ public struct TraceStatistics {
 
     /// Metric names in report order.
     public var metricNames: [String] {
-        ["arrive", "receive"] + (dataSent > 0 ? ["receive:data"] : []) + ["stable"] + filters.map { "deliver:\($0)" } + ["hold"]
-            + (metrics["recover"] == nil ? [] : ["recover"])
+        var names = ["arrive", "receive"]
+        if dataSent > 0 { names.append("receive:data") }
+        names.append("stable")
+        for f in filters {
+            names.append("deliver:\(f)")
+            if dataSent > 0 { names.append("deliver:\(f):data") }
+        }
+        names.append("hold")
+        if metrics["recover"] != nil { names.append("recover") }
+        return names
     }
 
     mutating func latency(_ metric: String, _ m: MessageID, at t: UInt64, key: String) {
@@ -154,6 +164,8 @@ public struct TraceStatistics {
             if !filters.contains(filter) { filters.append(filter) }
             count("deliveries: \(filter)")
             latency("deliver:\(filter)", m, at: e.time, key: p)
+            // The application's data apart from its acknowledgements, when sends say which.
+            if graph.content(m) == "data" { latency("deliver:\(filter):data", m, at: e.time, key: p) }
         default:
             break
         }

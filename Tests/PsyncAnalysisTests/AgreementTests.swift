@@ -77,3 +77,37 @@ import PsyncTrace
         }
     }
 }
+
+/// What a message carries (its send record's `content`) reaches the tools: `stats` measures data
+/// apart, `compare` prices data messages, `dot` draws acknowledgements and control apart.
+@Suite struct ContentKindTests {
+    @Test func statsCompareAndDotTellDataAcksAndControlApart() throws {
+        var config = SimulationConfig(seed: 3, participants: 3, filters: ["waves"])
+        config.workload.messagesPerParticipant = 6
+        let sink = MemoryTraceSink()
+        let result = Simulator(config, trace: sink).run()
+        var stats = TraceStatistics(), dot = DotExporter()
+        for e in sink.events {
+            stats.observe(e)
+            dot.observe(e)
+        }
+        let dataDeliveries = result.filterDeliveries[0].flatMap { $0 }.filter { d in
+            if case .application(let payload) = d.content { Workload.isData(payload) } else { false }
+        }.count
+        #expect(dataDeliveries == 3 * 3 * 6)
+        #expect(stats.metrics["deliver:waves:data"]?.overall.totalCount == UInt64(dataDeliveries))
+        #expect(stats.metrics["deliver:waves"]!.overall.totalCount > UInt64(dataDeliveries), "acknowledgements are delivered too")
+        let costs = TraceComparison([("a", stats), ("b", stats)]).rows.map(\.0)
+        #expect(costs.contains("packets per data message") && costs.contains("deliver:waves:data p50 (ms)"))
+        let text = dot.dot()
+        let kinds = ["data": "", "ack": "dotted", "control": "shape=box"]
+        for (m, content) in zip(dot.graph.messages, dot.graph.contents) {
+            guard let content, let mark = kinds[content], !mark.isEmpty else { continue }
+            let line = text.split(separator: "\n").first { $0.hasPrefix("    \"\(m)\" [") }
+            #expect(line?.contains(mark) == true, "\(m) (\(content)): \(line ?? "no node")")
+        }
+        #expect(Set(dot.graph.contents.compactMap { $0 }) == ["data", "ack", "control"])
+        #expect(text.contains("legend_ack") && text.contains("legend_control"))
+        #expect(try DotTests.render(text) == "")
+    }
+}
