@@ -4,6 +4,14 @@ import PsyncFilters
 /// `--filter NAME[,NAME...]`, a filter stack bottom first, as `simulate`, `node`, `trace replay`
 /// and `trace compare` take it.
 enum FilterStackArgument {
+    /// Shell completion of `--filter`: every registered name, after the names already typed
+    /// (`waves,m` completes to `waves,membership`). The shell asks the tool itself, so a
+    /// program's own registered filters complete too.
+    static let completion = CompletionKind.custom { _, _, word in
+        let typed = word.lastIndex(of: ",").map { String(word[...$0]) } ?? ""
+        return FilterRegistry.catalog.map { typed + $0.name }
+    }
+
     /// The names in `text` (none without the option).
     static func names(_ text: String?) -> [String] {
         text.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []

@@ -10,27 +10,31 @@ struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Run one simulated conversation and print a summary.",
         discussion: """
-            Delays: const:2ms, uniform:1ms-5ms, exp:3ms (mean) or exp:1ms+3ms (base plus mean).
-            Partitions: --partition 0,1@100ms-300ms cuts hosts 0 and 1 off from the others from
+            Delays: const:2ms, uniform:1ms-5ms, exp:3ms (mean) or exp:1ms+3ms (base plus mean). \
+            Partitions: --partition 0,1@100ms-300ms cuts hosts 0 and 1 off from the others from \
             100 ms until 300 ms. Crashes: --crash 2@50ms. Both may be repeated.
-            The same arguments always give the same run; exit status 1 if a checker fails.
-            On a terminal, a long run shows its progress on stderr; Ctrl-C or SIGTERM stops it between two
-            events, ends its trace with an end record that says so and prints the summary so far, without checks (exit status 130).
+
+            The same arguments always give the same run; exit status 1 if a checker fails, and the \
+            command that reproduces the run is printed.
+
+            On a terminal, a long run shows its progress on stderr; Ctrl-C or SIGTERM stops it \
+            between two events, ends its trace with an end record that says so and prints the \
+            summary so far, without checks (exit status 130).
             """
     )
 
     @Option(help: "Seed of every random choice in the run.") var seed: UInt64 = 1
     @Option(help: "Number of participants, one per host.") var participants = 3
     @Option(help: "Data messages each participant sends.") var messages = 10
-    @Option(help: "Mean interval between a participant's sends.", transform: durationArgument) var interval: UInt64 = 10_000_000
+    @Option(help: "Mean interval between a participant's sends. (default: 10ms)", transform: durationArgument) var interval: UInt64 = 10_000_000
     @Option(help: "Probability of replying at once to received data.") var reply = 0.0
     @Option(help: "Payload bytes per message.") var payload = 32
-    @Option(help: "One-way delay distribution.", transform: delayArgument) var delay = DelayDistribution.uniform(lowNanoseconds: 1_000_000, highNanoseconds: 3_000_000)
+    @Option(help: "One-way delay distribution. (default: uniform:1ms-3ms)", transform: delayArgument) var delay = DelayDistribution.uniform(lowNanoseconds: 1_000_000, highNanoseconds: 3_000_000)
     @Option(help: "Probability that a packet is lost.") var loss = 0.0
     @Option(help: "Probability that a packet is duplicated.") var duplicate = 0.0
     @Option(help: "Probability that a packet is delayed so that later ones overtake it.") var reorder = 0.0
-    @Option(name: .customLong("reorder-delay"), help: "Largest extra delay of a reordered packet.", transform: durationArgument) var reorderDelay: UInt64 = 10_000_000
-    @Option(name: .customLong("settle-timeout"), help: "Wait, after data last arrived, before resending data that is not stable.", transform: durationArgument) var settleTimeout: UInt64 = 200_000_000
+    @Option(name: .customLong("reorder-delay"), help: "Largest extra delay of a reordered packet. (default: 10ms)", transform: durationArgument) var reorderDelay: UInt64 = 10_000_000
+    @Option(name: .customLong("settle-timeout"), help: "Wait, after data last arrived, before resending data that is not stable. (default: 200ms)", transform: durationArgument) var settleTimeout: UInt64 = 200_000_000
     @Option(name: .customLong("settle-attempts"), help: "Rounds of resends of data that is not stable.") var settleAttempts = 12
     @Option(help: "A partition, HOSTS@START-HEAL (repeatable).", transform: partitionArgument) var partition: [Partition] = []
     @Option(help: "A host crash, HOST@TIME (repeatable).", transform: crashArgument) var crash: [Crash] = []
@@ -41,8 +45,9 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .customLong("no-acks"), help: "Do not acknowledge data after the budget is spent.") var noAcks = false
     @Flag(help: "Pass a token around the participants: each sends its next data message when its predecessor's arrives (--interval and --reply unused).") var ring = false
     @Flag(name: .customLong("no-check"), help: "Skip the checkers (they keep every participant's history).") var noCheck = false
-    @Option(help: "Write the run's trace here (LZ4 frames of JSON Lines; see Traces/FORMAT.md).") var trace: String?
-    @Option(help: "The application's ordering filter stack, bottom first: NAME[,NAME...] (see 'psync filters').") var filter: String?
+    @Option(help: "Write the run's trace here (LZ4 frames of JSON Lines; see Traces/FORMAT.md).", completion: .file(extensions: ["lz4"])) var trace: String?
+    @Option(help: "The application's ordering filter stack, bottom first: NAME[,NAME...] (see the 'filters' command).",
+            completion: FilterStackArgument.completion) var filter: String?
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
@@ -114,32 +119,11 @@ struct SimulateCommand: ParsableCommand {
     }
 }
 
-func durationArgument(_ text: String) throws -> UInt64 {
-    guard let d = parseDuration(text) else { throw ValidationError("'\(text)' is not a duration (examples: 500us, 5ms, 1.5s)") }
-    return d
-}
-
-func delayArgument(_ text: String) throws -> DelayDistribution {
-    guard let d = DelayDistribution(parsing: text) else {
-        throw ValidationError("'\(text)' is not a delay distribution (const:2ms, uniform:1ms-5ms, exp:3ms, exp:1ms+3ms)")
-    }
-    return d
-}
-
-func partitionArgument(_ text: String) throws -> Partition {
-    guard let p = Partition(parsing: text) else { throw ValidationError("'\(text)' is not a partition (example: 0,1@100ms-300ms)") }
-    return p
-}
-
-func restartArgument(_ text: String) throws -> HostRestart {
-    guard let r = HostRestart(parsing: text) else {
-        throw ValidationError("'\(text)' is not a restart (examples: 2@300ms, 2@300ms:checkpoint, 2@300ms:reexecute:log)")
-    }
-    return r
-}
-
-func crashArgument(_ text: String) throws -> Crash {
-    guard let c = Crash(parsing: text) else { throw ValidationError("'\(text)' is not a crash (example: 2@50ms)") }
-    return c
-}
+// Option values that parse with a reason: ArgumentParser prints "The value 'X' is invalid for
+// '--option': WHY".
+func durationArgument(_ text: String) throws -> UInt64 { try duration(text) }
+func delayArgument(_ text: String) throws -> DelayDistribution { try DelayDistribution(parsing: text) }
+func partitionArgument(_ text: String) throws -> Partition { try Partition(parsing: text) }
+func restartArgument(_ text: String) throws -> HostRestart { try HostRestart(parsing: text) }
+func crashArgument(_ text: String) throws -> Crash { try Crash(parsing: text) }
 

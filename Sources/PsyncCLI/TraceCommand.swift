@@ -37,7 +37,7 @@ struct TraceCat: ParsableCommand {
             the one check, dot, stats and export read; notes on the merge go to standard error.
             """)
 
-    @Argument(help: traceFilesHelp) var files: [String]
+    @Argument(help: traceFilesHelp, completion: .file(extensions: ["lz4"])) var files: [String]
 
     func run() throws {
         let outcome: TraceStream.Outcome
@@ -73,7 +73,7 @@ struct TraceCheck: ParsableCommand {
         commandName: "check", abstract: "Check a trace: receive order, stability, total orders, convergence.",
         discussion: "Exit status: 0 valid, 1 invalid (a witness is printed for each violation), 2 cannot tell (the trace is damaged, or has no end record: the run was cut short).")
 
-    @Argument(help: traceFilesHelp) var files: [String]
+    @Argument(help: traceFilesHelp, completion: .file(extensions: ["lz4"])) var files: [String]
 
     func run() throws {
         var checker = TraceChecker()
@@ -102,7 +102,7 @@ struct TraceDot: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dot", abstract: "Draw the context graph as Graphviz DOT (render with dot -Tpdf).")
 
-    @Argument(help: traceFilesHelp) var files: [String]
+    @Argument(help: traceFilesHelp, completion: .file(extensions: ["lz4"])) var files: [String]
     @Option(name: .shortAndLong, help: "Write the DOT here instead of standard output.") var output: String?
     @Option(help: "Draw participant PID's view (e.g. p2): messages outside it are greyed.") var view: String?
     @Option(help: "Only messages A through B in send order (1-based), as A..B.") var range: String?
@@ -131,7 +131,7 @@ struct TraceStats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats", abstract: "Latency percentiles (HdrHistogram) and counts from a trace.")
 
-    @Argument(help: traceFilesHelp) var files: [String]
+    @Argument(help: traceFilesHelp, completion: .file(extensions: ["lz4"])) var files: [String]
     @Option(help: "table, csv, json or hgrm.") var format: TraceStatistics.Format = .table
 
     func run() throws {
@@ -190,9 +190,10 @@ struct TraceReplay: ParsableCommand {
         commandName: "replay", abstract: "Re-run the simulation a trace describes.",
         discussion: "--verify compares the re-run with the trace, record for record, and prints the first difference (exit 1).")
 
-    @Argument(help: "A trace file written by psync simulate.") var file: String
+    @Argument(help: "A trace file written by a simulation.", completion: .file(extensions: ["lz4"])) var file: String
     @Flag(help: "Confirm that re-running reproduces the trace exactly.") var verify = false
-    @Option(help: "Counterfactual replay: what this filter stack (NAME[,NAME...], bottom first) would have delivered.") var filter: String?
+    @Option(help: "Counterfactual replay: what this filter stack (NAME[,NAME...], bottom first) would have delivered.",
+            completion: FilterStackArgument.completion) var filter: String?
     @Flag(help: "Print every record with the state it leaves: holding queues and views.") var step = false
     @Option(help: "With --step, stop after this many records.") var limit: Int?
 
@@ -232,7 +233,7 @@ struct TraceExportCommand: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case perfetto, shiviz }
 
-    @Argument(help: traceFilesHelp) var files: [String]
+    @Argument(help: traceFilesHelp, completion: .file(extensions: ["lz4"])) var files: [String]
     @Option(help: "perfetto (trace-event JSON) or shiviz (log with vector clocks).") var format: Format
     @Option(name: .shortAndLong, help: "Write here instead of standard output.") var output: String?
 
@@ -258,8 +259,10 @@ struct TraceCompare: ParsableCommand {
         commandName: "compare", abstract: "Compare the statistics of two or more traces, with ratios to the first.",
         discussion: "A real run's per-process traces are one run: give them as FILE,FILE,... (merged into one stream).")
 
-    @Argument(help: "Traces, one run each (FILE or FILE,FILE,...): two or more, or one with --filter.") var files: [String]
-    @Option(help: "Also replay the (first) trace under this filter stack, NAME[,NAME...] (repeatable).") var filter: [String] = []
+    @Argument(help: "Traces, one run each (FILE or FILE,FILE,...): two or more, or one with --filter.",
+              completion: .file(extensions: ["lz4"])) var files: [String]
+    @Option(help: "Also replay the (first) trace under this filter stack, NAME[,NAME...] (repeatable).",
+            completion: FilterStackArgument.completion) var filter: [String] = []
 
     /// The files of one run argument.
     static func paths(_ run: String) -> [String] { run.split(separator: ",").map(String.init) }

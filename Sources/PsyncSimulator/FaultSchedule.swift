@@ -86,12 +86,14 @@ public struct HostRestart: Codable, Sendable, Equatable {
     }
 
     /// Parses `2@300ms`, `2@300ms:checkpoint`, `2@300ms:reexecute:log`.
-    public init?(parsing text: String) {
-        let parts = text.split(separator: ":").map(String.init)
-        guard let first = parts.first, let crash = Crash(parsing: first) else { return nil }
+    public init(parsing text: String) throws(ArgumentSyntaxError) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let crash = try Crash(parsing: parts[0])
         var mode = Mode.reexecute, log = false
         for option in parts.dropFirst() {
-            if let m = Mode(rawValue: option) { mode = m } else if option == "log" { log = true } else { return nil }
+            if let m = Mode(rawValue: option) { mode = m } else if option == "log" { log = true } else {
+                throw ArgumentSyntaxError(text, "unknown option '\(option)' (reexecute, checkpoint, log)")
+            }
         }
         self.init(host: crash.host, atNanoseconds: crash.atNanoseconds, mode: mode, log: log)
     }

@@ -64,22 +64,31 @@ extension HostConfig {
 
 extension Partition {
     /// Parses `0,1@100ms-300ms`: hosts 0 and 1 are cut off from the rest from 100 ms to 300 ms.
-    public init?(parsing text: String) {
+    public init(parsing text: String) throws(ArgumentSyntaxError) {
         let halves = text.split(separator: "@").map(String.init)
-        guard halves.count == 2 else { return nil }
-        let side = halves[0].split(separator: ",").map { UInt32($0) }
-        let times = halves[1].split(separator: "-").map { parseDuration(String($0)) }
-        guard !side.isEmpty, side.allSatisfy({ $0 != nil }), times.count == 2,
-              let start = times[0], let heal = times[1], start <= heal else { return nil }
-        self.init(side: side.map { $0! }, startNanoseconds: start, healNanoseconds: heal)
+        guard halves.count == 2 else { throw ArgumentSyntaxError(text, "a partition is HOSTS@START-HEAL (0,1@100ms-300ms)") }
+        var side: [UInt32] = []
+        for h in halves[0].split(separator: ",", omittingEmptySubsequences: false) {
+            guard let host = UInt32(h) else { throw ArgumentSyntaxError(text, "'\(h)' is not a host number") }
+            side.append(host)
+        }
+        let times = halves[1].split(separator: "-", omittingEmptySubsequences: false)
+        guard times.count == 2 else { throw ArgumentSyntaxError(text, "the time is START-HEAL (100ms-300ms)") }
+        let start: UInt64, heal: UInt64
+        do { (start, heal) = (try duration(String(times[0])), try duration(String(times[1]))) } catch {
+            throw ArgumentSyntaxError(text, error.description)
+        }
+        guard start <= heal else { throw ArgumentSyntaxError(text, "it heals before it starts") }
+        self.init(side: side, startNanoseconds: start, healNanoseconds: heal)
     }
 }
 
 extension Crash {
     /// Parses `2@50ms`: host 2 fails silently at 50 ms.
-    public init?(parsing text: String) {
+    public init(parsing text: String) throws(ArgumentSyntaxError) {
         let halves = text.split(separator: "@").map(String.init)
-        guard halves.count == 2, let host = UInt32(halves[0]), let at = parseDuration(halves[1]) else { return nil }
-        self.init(host: host, atNanoseconds: at)
+        guard halves.count == 2 else { throw ArgumentSyntaxError(text, "a crash is HOST@TIME (2@50ms)") }
+        guard let host = UInt32(halves[0]) else { throw ArgumentSyntaxError(text, "'\(halves[0])' is not a host number") }
+        do { self.init(host: host, atNanoseconds: try duration(halves[1])) } catch { throw ArgumentSyntaxError(text, error.description) }
     }
 }

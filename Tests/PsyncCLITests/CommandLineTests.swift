@@ -109,11 +109,30 @@ func writeTrace(_ path: String, seed: UInt64 = 1, filters: [String] = [], cut: B
         #expect(last == (signal == SIGTERM ? .end(reason: EndReason.interrupted.rawValue) : nil) || signal == SIGKILL)
     }
 
+    /// Shell completion asks the tool for `--filter` values: every registered name, after the
+    /// names typed so far.
+    @Test func filterNamesComplete() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: psyncBinary)
+        process.arguments = ["---completion", "simulate", "--", "--filter", "3", "7", "psync", "simulate", "--filter", "waves,m"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let words = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
+        process.waitUntilExit()
+        #expect(Set(words) == Set(FilterRegistry.catalog.map { "waves," + $0.name }))
+    }
+
     @Test func versionAndHelp() throws {
         #expect(throws: (any Error).self) { _ = try PsyncCommand.parseAsRoot(["--version"]) }
         do { _ = try PsyncCommand.parseAsRoot(["--version"]) } catch {
             #expect(PsyncCommand.exitCode(for: error) == .success)
             #expect(PsyncCommand.fullMessage(for: error).contains(toolkitVersion))
+        }
+        // Defaults are shown, those of options parsed by a transform too.
+        let help = SimulateCommand.helpMessage(columns: 200)
+        for shown in ["(default: 10ms)", "(default: uniform:1ms-3ms)", "(default: 200ms)", "(default: 3)"] {
+            #expect(help.contains(shown), "\(shown)")
         }
     }
 }

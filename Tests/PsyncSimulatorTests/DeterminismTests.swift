@@ -28,19 +28,40 @@ import PsyncSimulator
         #expect(ha != hc, "a different seed changes the run")
     }
 
-    @Test func delayAndFaultSpecificationsParseAndRun() {
+    @Test func delayAndFaultSpecificationsParseAndRun() throws {
         let config = SimulationConfig(seed: 5, participants: 3,
                                       network: NetworkModel(link: LinkModel(delay: .exponential(baseNanoseconds: 1_000, meanNanoseconds: 2_000_000))))
         let result = Simulator(config).run()
         #expect(result.converged)
-        #expect(DelayDistribution(parsing: "exp:1us+2ms") == config.network.link.delay)
-        #expect(DelayDistribution(parsing: "uniform:1ms-5ms") == .uniform(lowNanoseconds: 1_000_000, highNanoseconds: 5_000_000))
-        #expect(DelayDistribution(parsing: "const:1.5s") == .constant(nanoseconds: 1_500_000_000))
-        #expect(DelayDistribution(parsing: "uniform:5ms-1ms") == nil)
-        #expect(DelayDistribution(parsing: "gauss:1ms") == nil)
+        #expect(try DelayDistribution(parsing: "exp:1us+2ms") == config.network.link.delay)
+        #expect(try DelayDistribution(parsing: "uniform:1ms-5ms") == .uniform(lowNanoseconds: 1_000_000, highNanoseconds: 5_000_000))
+        #expect(try DelayDistribution(parsing: "const:1.5s") == .constant(nanoseconds: 1_500_000_000))
+        #expect((try? DelayDistribution(parsing: "uniform:5ms-1ms")) == nil)
+        #expect((try? DelayDistribution(parsing: "gauss:1ms")) == nil)
         #expect(parseDuration("12") == nil)
-        #expect(Partition(parsing: "0,1@10ms-20ms") == Partition(side: [0, 1], startNanoseconds: 10_000_000, healNanoseconds: 20_000_000))
-        #expect(Crash(parsing: "2@x") == nil)
+        #expect(try Partition(parsing: "0,1@10ms-20ms") == Partition(side: [0, 1], startNanoseconds: 10_000_000, healNanoseconds: 20_000_000))
+        #expect((try? Crash(parsing: "2@x")) == nil)
+    }
+
+    /// A value that does not parse says why.
+    @Test func parseErrorsSayWhy() {
+        let cases: [(String, () throws -> Void, String)] = [
+            ("uniform:5ms-1ms", { _ = try DelayDistribution(parsing: "uniform:5ms-1ms") }, "lower bound is above the upper bound"),
+            ("gauss:1ms", { _ = try DelayDistribution(parsing: "gauss:1ms") }, "unknown distribution 'gauss'"),
+            ("uniform:1ms", { _ = try DelayDistribution(parsing: "uniform:1ms") }, "uniform takes LOW-HIGH"),
+            ("exp:1x", { _ = try DelayDistribution(parsing: "exp:1x") }, "needs a unit"),
+            ("5", { _ = try duration("5") }, "needs a unit"),
+            ("-5ms", { _ = try duration("-5ms") }, "not negative"),
+            ("0@5ms-1ms", { _ = try Partition(parsing: "0@5ms-1ms") }, "heals before it starts"),
+            ("a@5ms-10ms", { _ = try Partition(parsing: "a@5ms-10ms") }, "'a' is not a host number"),
+            ("2@50ms:later", { _ = try HostRestart(parsing: "2@50ms:later") }, "unknown option 'later'"),
+        ]
+        for (text, parse, why) in cases {
+            #expect(throws: ArgumentSyntaxError.self) { try parse() }
+            do { try parse() } catch {
+                #expect("\(error)".contains(why) && "\(error)".contains(text), "\(text): \(error)")
+            }
+        }
     }
 
     /// The exponential sampler rests on a Foundation-free logarithm; check it against known values.
