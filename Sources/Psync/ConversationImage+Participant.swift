@@ -59,19 +59,25 @@ extension ConversationImage {
     /// message follows more of its messages than already reported: usually O(participants),
     /// O(participants^2) at worst. Run only when events are reported.
     mutating func reportNewlyStable(slot: Int, after changed: ParticipantIndex? = nil, _ out: inout Outbox) {
-        let view = views[slot]
-                for s in 0..<participantCount {
-            if let q = changed, s != q, graph.clock(sender: q, view.seen[q], s) <= view.stableReported[s] { continue }
-            var frontier = view.seen[s]
-            for q in 0..<participantCount where q != s && !view.masked[q] && frontier > view.stableReported[s] {
-                frontier = min(frontier, graph.clock(sender: q, view.seen[q], s))
+        // The reported frontier is taken out of the view while it changes, so that updating it
+        // does not copy it (a copy of the view would share its buffer): tracing pays for this
+        // on every receive.
+        var reported = views[slot].stableReported
+        views[slot].stableReported = []
+        defer { views[slot].stableReported = reported }
+        let seen = views[slot].seen, masked = views[slot].masked
+        for s in 0..<participantCount {
+            if let q = changed, s != q, graph.clock(sender: q, seen[q], s) <= reported[s] { continue }
+            var frontier = seen[s]
+            for q in 0..<participantCount where q != s && !masked[q] && frontier > reported[s] {
+                frontier = min(frontier, graph.clock(sender: q, seen[q], s))
             }
-            guard frontier > view.stableReported[s] else { continue }
-            let pid = participants[view.participant]
-            for k in (view.stableReported[s] + 1)...frontier {
+            guard frontier > reported[s] else { continue }
+            let pid = participants[views[slot].participant]
+            for k in (reported[s] + 1)...frontier {
                 out.event(.stable(id, pid, MessageID(sender: s, sequence: k)))
             }
-            views[slot].stableReported[s] = frontier
+            reported[s] = frontier
         }
     }
 
