@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// The `mylab` executable end to end: the toolkit's command tree under our name, with the
+/// sequencer registered. (Build it first: `swift build --build-tests`.)
+@Suite struct MylabTests {
+    /// The package's directory (this file is Tests/SequencerPolicyTests/MylabTests.swift).
+    static let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `mylab` beside the test bundle, or in the package's debug build.
+    static var mylab: URL? {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mylab")
+        let debug = package.appendingPathComponent(".build/debug/mylab")
+        return [beside, debug].first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// Runs `mylab arguments`: its exit status, standard output and standard error.
+    static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        guard let mylab else { throw MissingTool() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mylab-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("out"), err = directory.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = mylab
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+    }
+
+    struct MissingTool: Error, CustomStringConvertible {
+        var description: String { "mylab is not built: run `swift build --build-tests` in \(MylabTests.package.path)" }
+    }
+
+    @Test func simulateWithATraceThenReplayIt() throws {
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("mylab-\(UUID().uuidString).jsonl.lz4").path
+        defer { try? FileManager.default.removeItem(atPath: trace) }
+        let simulate = try Self.run(["simulate", "--filter", "sequencer", "--seed", "3", "--participants", "4", "--loss", "0.1", "--trace", trace])
+        #expect(simulate.status == 0, "mylab simulate: \(simulate.out)\(simulate.err)")
+        #expect(simulate.out.contains("sequencer deliver") && simulate.out.contains("filters keep their promises: ok"), "\(simulate.out)")
+        let replay = try Self.run(["trace", "replay", trace, "--verify"])
+        #expect(replay.status == 0, "mylab trace replay --verify: \(replay.out)\(replay.err)")
+        #expect(replay.out.hasPrefix("identical"), "\(replay.out)")
+    }
+
+    @Test func anUnknownFilterExitsTwoNamingTheKnownOnes() throws {
+        let r = try Self.run(["simulate", "--filter", "nope"])
+        #expect(r.status == 2)
+        #expect(r.err.contains("mylab simulate: unknown filter 'nope'") && r.err.contains("sequencer"), "\(r.err)")
+    }
+
+    @Test func filtersListsTheSequencer() throws {
+        let r = try Self.run(["filters"])
+        #expect(r.status == 0)
+        #expect(r.out.split(separator: "\n").contains { $0.hasPrefix("sequencer ") }, "\(r.out)")
+        #expect(r.out.contains("eager-sequencer"))
+    }
+
+    /// A failing run exits 1 with the seed and a command that reproduces it.
+    @Test func theBrokenVariantFailsWithAReproductionCommand() throws {
+        let r = try Self.run(["simulate", "--filter", "eager-sequencer", "--seed", "3", "--participants", "4"])
+        #expect(r.status == 1)
+        #expect(r.out.contains("violation: eager-sequencer: "), "\(r.out)")
+        #expect(r.out.contains("seed 3 failed; reproduce with: swift run -c release "), "\(r.out)")
+        // The command should name the tool that was run; the toolkit's `simulate` prints
+        // `config.reproductionCommand()`, which says `psync`, whatever `PsyncCLI.commandName` is.
+        withKnownIssue("`simulate` prints `psync` in the reproduction command, not PsyncCLI.commandName") {
+            #expect(r.out.contains("reproduce with: swift run -c release mylab simulate --seed 3"))
+        }
+    }
+}
