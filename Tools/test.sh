@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the machine and runs every test: the Swift test suites (unit, scenario, property,
-# codec) in a debug build, then the long-run property tests (hundreds of messages per
-# participant under harsh faults), which need the release build to finish in seconds.
+# codec) in a debug build, the outside package in Examples/, then the long-run property tests
+# (hundreds of messages per participant under harsh faults), which need the release build to
+# finish in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Tools/setup.sh
@@ -9,6 +10,10 @@ export PATH="$PATH:/opt/swift/usr/bin"
 
 swift build --build-tests
 swift test --skip-build
+
+# Examples/: a policy written outside the package, on its public API only, built and tested
+# against this tree (a path dependency), as a researcher's own package would be.
+(cd Examples && swift build --build-tests && swift test --skip-build)
 
 # @testable imports need -enable-testing in a release build.
 swift build -c release --build-tests -Xswiftc -enable-testing

@@ -67,10 +67,7 @@ import Testing
         #expect(r.status == 1)
         #expect(r.out.contains("violation: eager-sequencer: "), "\(r.out)")
         #expect(r.out.contains("seed 3 failed; reproduce with: swift run -c release "), "\(r.out)")
-        // The command should name the tool that was run; the toolkit's `simulate` prints
-        // `config.reproductionCommand()`, which says `psync`, whatever `PsyncCLI.commandName` is.
-        withKnownIssue("`simulate` prints `psync` in the reproduction command, not PsyncCLI.commandName") {
-            #expect(r.out.contains("reproduce with: swift run -c release mylab simulate --seed 3"))
-        }
+        // The command names the tool that was run (`PsyncCLI.commandName`).
+        #expect(r.out.contains("reproduce with: swift run -c release mylab simulate --seed 3"), "\(r.out)")
     }
 }
