@@ -24,7 +24,7 @@ import PsyncTrace
 
     @Test(arguments: filters)
     func simulateAndTraceStatsAgree(filters: [String]) {
-        for seed in UInt64(0)..<12 {
+        for seed in UInt64(0)..<5 {
             let (r, events) = Self.run(seed: seed, filters: filters)
             var stats = TraceStatistics()
             for e in events { stats.observe(e) }
@@ -55,7 +55,7 @@ import PsyncTrace
     /// Every delivery, and every receive, comes after the send record of its message.
     @Test(arguments: filters)
     func aSendIsRecordedBeforeWhatItCauses(filters: [String]) {
-        for seed in UInt64(0)..<12 {
+        for seed in UInt64(0)..<5 {
             let (_, events) = Self.run(seed: seed, filters: filters)
             var sent: Set<MessageID> = []
             for (k, e) in events.enumerated() {
