@@ -14,7 +14,7 @@ enum FilterStackArgument {
 
     /// The names in `text` (none without the option).
     static func names(_ text: String?) -> [String] {
-        text.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
+        text.map(FilterRegistry.stackNames) ?? []
     }
 
     /// Checks every name against `FilterRegistry`. A name it does not know is an error that

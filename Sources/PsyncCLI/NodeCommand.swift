@@ -37,22 +37,22 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Seed of the injected faults, the timer jitter and the workload.") var seed: UInt64 = 1
     @Option(help: "Probability that an outgoing datagram is dropped.") var drop = 0.0
     @Option(help: "Probability that an outgoing datagram is sent twice.") var duplicate = 0.0
-    @Option(help: "Delay of outgoing datagrams (const:2ms, uniform:1ms-5ms, exp:3ms). (default: const:0ns)", transform: delayArgument)
+    @Option(help: "Delay of outgoing datagrams (const:2ms, uniform:1ms-5ms, exp:3ms). (default: const:0ns)", transform: DelayDistribution.init(parsing:))
     var delay = DelayDistribution.constant(nanoseconds: 0)
     @Option(help: "Probability that an outgoing datagram is held back so later ones overtake it.") var reorder = 0.0
     @OptionGroup var engine: EngineOptions
     @Flag(help: "Run the simulator's scripted workload instead of reading standard input.") var workload = false
     @Option(help: "Workload: data messages this participant sends.") var messages = 10
-    @Option(help: "Workload: mean interval between sends. (default: 10ms)", transform: durationArgument) var interval: UInt64 = 10_000_000
+    @Option(help: "Workload: mean interval between sends. (default: 10ms)", transform: duration) var interval: UInt64 = 10_000_000
     @Option(help: "Workload: probability of replying at once to received data.") var reply = 0.0
     @Option(help: "Workload: payload bytes per message.") var payload = 32
     @Flag(name: .customLong("no-acks"), help: "Workload: do not acknowledge data after the budget is spent.") var noAcks = false
     @Flag(help: "Workload: pass a token around the hosts in order (each sends when its predecessor's data arrives).") var ring = false
-    @Option(name: .customLong("settle-timeout"), help: "Workload: wait before resending data that is not stable. (default: 200ms)", transform: durationArgument)
+    @Option(name: .customLong("settle-timeout"), help: "Workload: wait before resending data that is not stable. (default: 200ms)", transform: duration)
     var settleTimeout: UInt64 = 200_000_000
-    @Option(help: "After the workload is done, keep answering peers this long before exiting. (default: 1s)", transform: durationArgument)
+    @Option(help: "After the workload is done, keep answering peers this long before exiting. (default: 1s)", transform: duration)
     var linger: UInt64 = 1_000_000_000
-    @Option(help: "Give up (exit 1) if the workload is not done by then. (default: 120s)", transform: durationArgument) var timeout: UInt64 = 120_000_000_000
+    @Option(help: "Give up (exit 1) if the workload is not done by then. (default: 120s)", transform: duration) var timeout: UInt64 = 120_000_000_000
     @Option(help: "Section 5: keep this host's non-volatile log here (appended to; read back by --restart).") var log: String?
     @Flag(help: "Section 5: this process replaces one that failed: its participant rejoins by re-execution, with --log's messages first (needs --workload --ring --no-acks, and --keep-payloads on every node).")
     var restart = false

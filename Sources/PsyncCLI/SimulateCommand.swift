@@ -26,20 +26,20 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Seed of every random choice in the run.") var seed: UInt64 = 1
     @Option(help: "Number of participants, one per host.") var participants = 3
     @Option(help: "Data messages each participant sends.") var messages = 10
-    @Option(help: "Mean interval between a participant's sends. (default: 10ms)", transform: durationArgument) var interval: UInt64 = 10_000_000
+    @Option(help: "Mean interval between a participant's sends. (default: 10ms)", transform: duration) var interval: UInt64 = 10_000_000
     @Option(help: "Probability of replying at once to received data.") var reply = 0.0
     @Option(help: "Payload bytes per message.") var payload = 32
-    @Option(help: "One-way delay distribution. (default: uniform:1ms-3ms)", transform: delayArgument) var delay = DelayDistribution.uniform(lowNanoseconds: 1_000_000, highNanoseconds: 3_000_000)
+    @Option(help: "One-way delay distribution. (default: uniform:1ms-3ms)", transform: DelayDistribution.init(parsing:)) var delay = DelayDistribution.uniform(lowNanoseconds: 1_000_000, highNanoseconds: 3_000_000)
     @Option(help: "Probability that a packet is lost.") var loss = 0.0
     @Option(help: "Probability that a packet is duplicated.") var duplicate = 0.0
     @Option(help: "Probability that a packet is delayed so that later ones overtake it.") var reorder = 0.0
-    @Option(name: .customLong("reorder-delay"), help: "Largest extra delay of a reordered packet. (default: 10ms)", transform: durationArgument) var reorderDelay: UInt64 = 10_000_000
-    @Option(name: .customLong("settle-timeout"), help: "Wait, after data last arrived, before resending data that is not stable. (default: 200ms)", transform: durationArgument) var settleTimeout: UInt64 = 200_000_000
+    @Option(name: .customLong("reorder-delay"), help: "Largest extra delay of a reordered packet. (default: 10ms)", transform: duration) var reorderDelay: UInt64 = 10_000_000
+    @Option(name: .customLong("settle-timeout"), help: "Wait, after data last arrived, before resending data that is not stable. (default: 200ms)", transform: duration) var settleTimeout: UInt64 = 200_000_000
     @Option(name: .customLong("settle-attempts"), help: "Rounds of resends of data that is not stable.") var settleAttempts = 12
-    @Option(help: "A partition, HOSTS@START-HEAL (repeatable).", transform: partitionArgument) var partition: [Partition] = []
-    @Option(help: "A host crash, HOST@TIME (repeatable).", transform: crashArgument) var crash: [Crash] = []
+    @Option(help: "A partition, HOSTS@START-HEAL (repeatable).", transform: Partition.init(parsing:)) var partition: [Partition] = []
+    @Option(help: "A host crash, HOST@TIME (repeatable).", transform: Crash.init(parsing:)) var crash: [Crash] = []
     @Option(help: "A crashed host comes back, HOST@TIME[:reexecute|:checkpoint][:log] (Section 5; needs --ring --no-acks --keep-payloads, no filter).",
-            transform: restartArgument)
+            transform: HostRestart.init(parsing:))
     var restart: [HostRestart] = []
     @Option(help: "Fraction of data messages that are non-commutative operations (for the commutative filter).") var beta = 0.0
     @Flag(name: .customLong("no-acks"), help: "Do not acknowledge data after the budget is spent.") var noAcks = false
@@ -118,12 +118,3 @@ struct SimulateCommand: ParsableCommand {
         }
     }
 }
-
-// Option values that parse with a reason: ArgumentParser prints "The value 'X' is invalid for
-// '--option': WHY".
-func durationArgument(_ text: String) throws -> UInt64 { try duration(text) }
-func delayArgument(_ text: String) throws -> DelayDistribution { try DelayDistribution(parsing: text) }
-func partitionArgument(_ text: String) throws -> Partition { try Partition(parsing: text) }
-func restartArgument(_ text: String) throws -> HostRestart { try HostRestart(parsing: text) }
-func crashArgument(_ text: String) throws -> Crash { try Crash(parsing: text) }
-

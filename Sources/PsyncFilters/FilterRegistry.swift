@@ -100,9 +100,15 @@ public enum FilterRegistry {
         return stack
     }
 
+    /// The names of a stack written `NAME[,NAME...]`, unchecked: an empty name (`waves,`) stays
+    /// in, for `make` to refuse.
+    public static func stackNames(_ text: String) -> [String] {
+        text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
+
     /// The names of a stack written `NAME[,NAME...]`, each checked.
     public static func parseStack(_ text: String) throws(UnknownFilter) -> [String] {
-        let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let names = stackNames(text)
         _ = try makeStack(names)
         return names
     }
