@@ -269,17 +269,18 @@ struct ContextGraph {
     }
 
     /// The live messages of the image beyond `boundary` and within `limit` (both vectors of
-    /// per-sender sequence numbers, that is, down-closed sets) whose buffers have not been freed:
-    /// for each sender s, sequences boundary[s]+1 ... min(limit[s], frontier(s)), in arrival
-    /// (topological) order. This is the answer to a retransmission request (Section 3.2.1): the
-    /// requester's image is `boundary`, and `limit` is the down-closure of what it asks for.
-    /// Freed messages are held by every host (Section 3.3), the requester included, so they are
-    /// never part of an answer. O(answer x log answer).
-    func messages(after boundary: [UInt32], through limit: [UInt32]) -> [NodeIndex] {
+    /// per-sender sequence numbers, that is, down-closed sets), freed buffers included only
+    /// `includingFreed`: for each sender s, sequences boundary[s]+1 ... min(limit[s], frontier(s)),
+    /// in arrival (topological) order. This is the answer to a retransmission request (Section
+    /// 3.2.1): the requester's image is `boundary`, and `limit` is the down-closure of what it
+    /// asks for. Freed messages are held by every host (Section 3.3), so they are part of an
+    /// answer only where stable storage can give their payloads back to a host that restarted
+    /// without its memory (Section 5). O(answer x log answer).
+    func messages(after boundary: [UInt32], through limit: [UInt32], includingFreed: Bool) -> [NodeIndex] {
         var out: [NodeIndex] = []
         for s in 0..<participantCount {
             // The boundary comes from the network and may be anything, UInt32.max included.
-            let low = max(boundary[s], payloadsFreed[s])
+            let low = max(boundary[s], includingFreed ? reclaimedOf[s] : payloadsFreed[s])
             let high = min(limit[s], frontier(s))
             guard low < high else { continue }
             for k in (low + 1)...high { out.append(node(s, k)) }

@@ -24,7 +24,7 @@ extension ConversationImage {
                 } else {
                     var boundary = graph.clockVector(sender: mid.senderIndex, mid.sequence)
                     boundary[mid.senderIndex] = max(boundary[mid.senderIndex], mid.sequence)
-                    transmitAnswer(graph.messages(after: boundary, through: graph.frontierVector), to: from, &out)
+                    transmitAnswer(answerable(after: boundary, through: graph.frontierVector), to: from, &out)
                 }
             }
             out.drop(Drop(.duplicate, conversation: id, message: mid, from: from))

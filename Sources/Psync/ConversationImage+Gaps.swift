@@ -114,12 +114,14 @@ extension ConversationImage {
         for w in wanted {
             let s = w.senderIndex
             let have = min(w.sequence, graph.frontier(s))
-            // A freed message is held everywhere: the requester asks for it only by mistake.
-            guard have > boundary[s], !graph.isPayloadFreed(MessageID(sender: s, sequence: have)) else { continue }
+            // A freed message is held everywhere: the requester asks for it by mistake, or after
+            // it restarted without its memory (Section 5), when stable storage may have it.
+            let newest = MessageID(sender: s, sequence: have)
+            guard have > boundary[s], !graph.isReclaimed(newest), storage != nil || !graph.isPayloadFreed(newest) else { continue }
             let v = graph.clockVector(graph.node(s, have))
             for q in 0..<participantCount where v[q] > limit[q] { limit[q] = v[q] }
         }
-        transmitAnswer(graph.messages(after: boundary, through: limit).filter { !held.contains(graph.mid($0)) },
+        transmitAnswer(answerable(after: boundary, through: limit).filter { !held.contains(graph.mid($0)) },
                        to: from, &out)
     }
 

@@ -60,6 +60,16 @@ public protocol StableStorage: AnyObject {
     /// Called once per message, each sender's messages in sequence order, when the message is
     /// collected; `message` carries its predecessors and payload (an SC's root is an AN here).
     func store(_ message: AddNode)
+
+    /// The payload of a message stored earlier, read back; nil if this storage cannot (the
+    /// default). A host whose storage reads back serves retransmissions of messages whose
+    /// buffers it freed: a freed message is held by every host, until one of them restarts
+    /// without its memory (Section 5) and asks for everything again.
+    func payload(of message: MessageID, in conversation: ConversationID) -> [UInt8]?
+}
+
+extension StableStorage {
+    public func payload(of message: MessageID, in conversation: ConversationID) -> [UInt8]? { nil }
 }
 
 extension ConversationImage {

@@ -71,7 +71,7 @@ extension ConversationImage {
             }
         }
         let target = rr.message.flatMap { graph.index(of: $0) }
-        transmitAnswer(graph.messages(after: boundary, through: target.map(graph.clockVector) ?? graph.frontierVector)
+        transmitAnswer(answerable(after: boundary, through: target.map(graph.clockVector) ?? graph.frontierVector)
             .filter { $0 != target }, to: from, &out)
     }
 
@@ -89,12 +89,13 @@ extension ConversationImage {
     /// Section 3.2.2: on a resent copy of a message it has, a host "resends all the messages in
     /// its image that are immediate successors of the duplicate message", to the resending host.
     func resendSuccessors(of n: ContextGraph.NodeIndex, to host: HostID, _ out: inout Outbox) {
-        var successors: [ContextGraph.NodeIndex] = []
-        // A freed successor is held everywhere, the resending host included (Section 3.3).
-        graph.forEachSuccessor(n) { if !graph.isPayloadFreed(graph.mid($0)) { successors.append($0) } }
-        successors.sort()
-        out.event(.resentSuccessors(id, of: graph.mid(n), successors: successors.map(graph.mid), to: host))
+        var successors: [(ContextGraph.NodeIndex, [UInt8])] = []
+        // A freed successor is held everywhere, the resending host included (Section 3.3),
+        // unless that host restarted without its memory and stable storage has it (Section 5).
+        graph.forEachSuccessor(n) { s in servedPayload(s).map { successors.append((s, $0)) } }
+        successors.sort { $0.0 < $1.0 }
+        out.event(.resentSuccessors(id, of: graph.mid(n), successors: successors.map { graph.mid($0.0) }, to: host))
         out.counters.retransmittedMessages += successors.count
-        for s in successors { out.transmit(dataPacket(s, resent: false), to: [host]) }
+        for (s, payload) in successors { out.transmit(dataPacket(s, resent: false, payload: payload), to: [host]) }
     }
 }

@@ -72,11 +72,8 @@ extension ConversationImage {
             }
         }
         out.transmit(.restart(rs), to: [from])
-        var leaves: [ContextGraph.NodeIndex] = []
-        for leaf in graph.leaves where !graph.isPayloadFreed(leaf) {
-            if let n = graph.index(of: leaf) { leaves.append(n) }
-        }
-        transmitAnswer(leaves, to: from, &out)
+        // Leaves whose buffers are freed go only if stable storage gives them back.
+        transmitAnswer(graph.leaves.compactMap(graph.index(of:)), to: from, &out)
     }
 
     /// Under `.gaps`, the restarting host pulls from every peer (digests, repeated until each

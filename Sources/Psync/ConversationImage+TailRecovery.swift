@@ -125,7 +125,7 @@ extension ConversationImage {
         let held = Set(fr.held)
         guard fr.isDigest else { return answerGapRequest(fr.wanted, boundary: boundary, held: held, from: from, &out) }
         peers.pulling[k] = false
-        transmitAnswer(graph.messages(after: boundary, through: graph.frontierVector).filter { !held.contains(graph.mid($0)) },
+        transmitAnswer(answerable(after: boundary, through: graph.frontierVector).filter { !held.contains(graph.mid($0)) },
                        to: from, &out)
         let lacking = (0..<participantCount).compactMap { s in
             boundary[s] > graph.frontier(s) ? MessageID(sender: s, sequence: boundary[s]) : nil

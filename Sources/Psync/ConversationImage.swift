@@ -126,9 +126,9 @@ struct ConversationImage {
     }
 
     /// The data packet that carries the message at node `n`: an SC for the root, else an AN.
-    func dataPacket(_ n: ContextGraph.NodeIndex, resent: Bool, answerCut: Bool = false) -> Packet {
+    func dataPacket(_ n: ContextGraph.NodeIndex, resent: Bool, answerCut: Bool = false, payload: [UInt8]? = nil) -> Packet {
         let mid = graph.mid(n)
-        let payload = graph.payload(n)
+        let payload = payload ?? graph.payload(n)
         if mid == .root {
             return .startConversation(StartConversation(
                 conversation: id, participants: participants, payload: payload, resent: resent, answerCut: answerCut))
@@ -150,11 +150,36 @@ struct ConversationImage {
     /// answer, cut at `retransmitBatchLimit` (the last message sent then says so), and reports
     /// it. An empty answer sends and reports nothing.
     func transmitAnswer(_ answer: [ContextGraph.NodeIndex], to host: HostID, _ out: inout Outbox) {
-        guard !answer.isEmpty else { return }
-        let nodes = answer.prefix(config.retransmitBatchLimit)
-        let cut = answer.count > nodes.count
+        var nodes: [ContextGraph.NodeIndex] = []
+        var payloads: [[UInt8]] = []
+        var cut = false
+        for n in answer {
+            guard let payload = servedPayload(n) else { continue }
+            if nodes.count == config.retransmitBatchLimit {
+                cut = true
+                break
+            }
+            nodes.append(n)
+            payloads.append(payload)
+        }
+        guard !nodes.isEmpty else { return }
         out.event(.retransmitAnswered(id, requester: host, messages: nodes.map(graph.mid), cut: cut))
         out.counters.retransmittedMessages += nodes.count
-        for n in nodes { out.transmit(dataPacket(n, resent: false, answerCut: cut && n == nodes.last), to: [host]) }
+        for (i, n) in nodes.enumerated() {
+            out.transmit(dataPacket(n, resent: false, answerCut: cut && i == nodes.count - 1, payload: payloads[i]), to: [host])
+        }
+    }
+
+    /// The payload of live node `n` as an answer carries it: from the graph, or, once freed,
+    /// from stable storage if it reads back (Section 5); nil if neither has it.
+    func servedPayload(_ n: ContextGraph.NodeIndex) -> [UInt8]? {
+        let mid = graph.mid(n)
+        return graph.isPayloadFreed(mid) ? storage?.payload(of: mid, in: id) : graph.payload(n)
+    }
+
+    /// The messages an answer to a requester whose image is `boundary` may carry, up to
+    /// `limit`: freed ones too when stable storage may give them back.
+    func answerable(after boundary: [UInt32], through limit: [UInt32]) -> [ContextGraph.NodeIndex] {
+        graph.messages(after: boundary, through: limit, includingFreed: storage != nil)
     }
 }

@@ -54,7 +54,7 @@ struct NodeCommand: AsyncParsableCommand {
     var linger: UInt64 = 1_000_000_000
     @Option(help: "Give up (exit 1) if the workload is not done by then. (default: 120s)", transform: duration) var timeout: UInt64 = 120_000_000_000
     @Option(help: "Section 5: keep this host's non-volatile log here (appended to; read back by --restart).") var log: String?
-    @Flag(help: "Section 5: this process replaces one that failed: its participant rejoins by re-execution, with --log's messages first (needs --workload --ring --no-acks, and --keep-payloads on every node).")
+    @Flag(help: "Section 5: this process replaces one that failed: its participant rejoins by re-execution, with --log's messages first (needs --workload --ring --no-acks, and on every node --log, from which it serves what it freed, or --keep-payloads).")
     var restart = false
 
     func validate() throws {

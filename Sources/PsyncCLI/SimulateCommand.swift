@@ -38,7 +38,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("settle-attempts"), help: "Rounds of resends of data that is not stable.") var settleAttempts = 12
     @Option(help: "A partition, HOSTS@START-HEAL (repeatable).", transform: Partition.init(parsing:)) var partition: [Partition] = []
     @Option(help: "A host crash, HOST@TIME (repeatable).", transform: Crash.init(parsing:)) var crash: [Crash] = []
-    @Option(help: "A crashed host comes back, HOST@TIME[:reexecute|:checkpoint][:log] (Section 5; needs --ring --no-acks --keep-payloads, no filter).",
+    @Option(help: "A crashed host comes back, HOST@TIME[:reexecute|:checkpoint][:log] (Section 5; needs --ring --no-acks, no filter; every host then keeps a log of what it collected and serves freed messages from it).",
             transform: HostRestart.init(parsing:))
     var restart: [HostRestart] = []
     @Option(help: "Fraction of data messages that are non-commutative operations (for the commutative filter).") var beta = 0.0
@@ -66,10 +66,9 @@ struct SimulateCommand: ParsableCommand {
                 throw ValidationError("--restart \(r.argument): the host must have crashed before (--crash \(r.host)@...)")
             }
             // Re-execution needs a deterministic application (Section 5.2): the ring's sends
-            // follow its receives, timed sends and batch-timed acknowledgements do not; and the
-            // other hosts must keep what the restarted one will ask for.
-            guard ring, noAcks, filterNames.isEmpty, engine.keepPayloads else {
-                throw ValidationError("--restart needs --ring --no-acks --keep-payloads and no --filter (a deterministic application, a kept history)")
+            // follow its receives, timed sends and batch-timed acknowledgements do not.
+            guard ring, noAcks, filterNames.isEmpty else {
+                throw ValidationError("--restart needs --ring --no-acks and no --filter (a deterministic application)")
             }
         }
         try FilterStackArgument.check(filterNames, command: "simulate")

@@ -13,7 +13,12 @@ import Psync
 /// copy [need not] keep pace with changes to the copy in volatile memory"): a crash loses the
 /// records not yet written, and may leave a torn last record. Reading stops at the first
 /// record that is short, too long, fails its checksum or does not decode, and reports it: what
-/// precedes it is good; what follows is ignored and recovered from the network.
+/// precedes it is good; what follows is ignored and recovered from the network. Opening a log
+/// cuts such a tail off, so that what is appended after it can be read.
+///
+/// The log also reads back (`payload(of:in:)`): its host serves the messages whose buffers it
+/// freed to a host that restarted without them, from an index of record offsets (a few dozen
+/// bytes per message, against the message's whole buffer in memory).
 public final class MessageLog: StableStorage {
     public static let header = Array("PSYNCLG1".utf8)
 
@@ -41,6 +46,15 @@ public final class MessageLog: StableStorage {
     public let path: String
     private let handle: FileHandle
     private var buffer: [UInt8] = []
+    /// Bytes of the file before `buffer`.
+    private var written: Int
+    /// Where each stored message's record body starts, and its length.
+    private var index: [Key: (offset: Int, length: Int)] = [:]
+
+    private struct Key: Hashable {
+        var conversation: ConversationID
+        var message: MessageID
+    }
     private let batchRecords: Int
     private var pending = 0
     /// Messages stored so far.
@@ -58,18 +72,34 @@ public final class MessageLog: StableStorage {
             throw .cannotOpen("cannot create \(path)")
         }
         guard let h = FileHandle(forUpdatingAtPath: path) else { throw .cannotOpen("cannot open \(path)") }
-        let start = (try? h.read(upToCount: Self.header.count)).map { [UInt8]($0) } ?? []
-        guard start == Self.header else {
+        let bytes = (try? h.readToEnd()).map { [UInt8]($0) } ?? []
+        guard bytes.count >= Self.header.count, Array(bytes[..<Self.header.count]) == Self.header else {
             try? h.close()
             throw .notALog(path)
         }
-        do { try h.seekToEnd() } catch { throw .cannotOpen("\(error)") }
+        var end = bytes.count
+        var found: [Key: (offset: Int, length: Int)] = [:]
+        let damage = Self.scan(bytes) { offset, length, an in
+            let key = Key(conversation: an.conversation, message: an.message)
+            if found[key] == nil { found[key] = (offset, length) }
+        }
+        do {
+            if let damage {
+                try h.truncate(atOffset: UInt64(damage.offset))
+                end = damage.offset
+            }
+            try h.seekToEnd()
+        } catch { throw .cannotOpen("\(error)") }
+        written = end
+        index = found
         handle = h
     }
 
     public func store(_ message: AddNode) {
         guard failure == nil else { return }
         let body = WireCodec.encode(.addNode(message))
+        let key = Key(conversation: message.conversation, message: message.message)
+        if index[key] == nil { index[key] = (written + buffer.count + 8, body.count) }
         Self.appendUInt32(UInt32(body.count), to: &buffer)
         Self.appendUInt32(CRC32.checksum(body), to: &buffer)
         buffer += body
@@ -82,8 +112,28 @@ public final class MessageLog: StableStorage {
     public func flush() {
         guard !buffer.isEmpty, failure == nil else { return }
         do { try handle.write(contentsOf: Data(buffer)) } catch { failure = .cannotWrite("\(error)") }
+        written += buffer.count
         buffer.removeAll(keepingCapacity: true)
         pending = 0
+    }
+
+    /// The payload of a message stored in this log, read back from the file (its checksum
+    /// checked again) or from the records not yet written; nil if the log does not have it.
+    public func payload(of message: MessageID, in conversation: ConversationID) -> [UInt8]? {
+        guard let (offset, length) = index[Key(conversation: conversation, message: message)] else { return nil }
+        var record: [UInt8]
+        if offset >= written {
+            let start = offset - written - 8
+            record = Array(buffer[start..<(start + 8 + length)])
+        } else {
+            record = [UInt8](repeating: 0, count: 8 + length)
+            let got = record.withUnsafeMutableBytes { pread(handle.fileDescriptor, $0.baseAddress, 8 + length, off_t(offset - 8)) }
+            guard got == 8 + length else { return nil }
+        }
+        let body = Array(record[8...])
+        guard Self.uint32(record, 4) == CRC32.checksum(body), case .addNode(let an) = try? WireCodec.decode(body),
+              an.message == message else { return nil }
+        return an.payload
     }
 
     public func close() throws(Error) {
@@ -102,34 +152,30 @@ public final class MessageLog: StableStorage {
     public static func read(bytes: [UInt8], path: String = "log") throws(Error) -> Contents {
         guard bytes.count >= header.count, Array(bytes[..<header.count]) == header else { throw .notALog(path) }
         var contents = Contents(messages: [], damage: nil)
+        contents.damage = scan(bytes) { _, _, an in contents.messages.append(an) }
+        return contents
+    }
+
+    /// Walks the records after the header, giving each good one (its body's offset and length,
+    /// and the message) to `record`; returns where and why it stopped early, nil at the end.
+    static func scan(_ bytes: [UInt8], _ record: (Int, Int, AddNode) -> Void) -> (offset: Int, reason: String)? {
         var offset = header.count
         while offset < bytes.count {
-            guard bytes.count - offset >= 8 else {
-                contents.damage = (offset, "a torn record header")
-                break
-            }
+            guard bytes.count - offset >= 8 else { return (offset, "a torn record header") }
             let length = Int(uint32(bytes, offset)), checksum = uint32(bytes, offset + 4)
             guard length <= WireCodec.Limits().maxPayloadBytes + 64 * 1024 else {
-                contents.damage = (offset, "a record length of \(length) bytes")
-                break
+                return (offset, "a record length of \(length) bytes")
             }
             guard bytes.count - offset - 8 >= length else {
-                contents.damage = (offset, "a torn record (\(bytes.count - offset - 8) of \(length) bytes)")
-                break
+                return (offset, "a torn record (\(bytes.count - offset - 8) of \(length) bytes)")
             }
             let body = Array(bytes[(offset + 8)..<(offset + 8 + length)])
-            guard CRC32.checksum(body) == checksum else {
-                contents.damage = (offset, "a checksum mismatch")
-                break
-            }
-            guard case .addNode(let an) = try? WireCodec.decode(body) else {
-                contents.damage = (offset, "a record that is not a message")
-                break
-            }
-            contents.messages.append(an)
+            guard CRC32.checksum(body) == checksum else { return (offset, "a checksum mismatch") }
+            guard case .addNode(let an) = try? WireCodec.decode(body) else { return (offset, "a record that is not a message") }
+            record(offset + 8, length, an)
             offset += 8 + length
         }
-        return contents
+        return nil
     }
 
     static func appendUInt32(_ v: UInt32, to out: inout [UInt8]) {

@@ -149,7 +149,9 @@ public final class Simulator {
         var root = SplitMix64(seed: config.seed)
         networkRNG = root.split()
         for i in 0..<config.participants {
-            let logs = config.faults.restarts.contains { $0.host == UInt32(i) && $0.log }
+            // With restarts, every host's collection writes a log (Section 5): a restarted host
+            // asks for everything, freed buffers included, and the others serve those from it.
+            let logs = !config.faults.restarts.isEmpty
             let recorder = (config.recordsHistory && hostConfig.retainedNodes != nil) || logs ? ImageRecorder(keepsLog: logs) : nil
             recorders.append(recorder)
             hostSeeds.append(root.next())

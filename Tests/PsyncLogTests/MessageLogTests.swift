@@ -45,6 +45,50 @@ import PsyncSimulator
         #expect(try MessageLog.read(path).messages.count == 101)
     }
 
+    /// The log reads back what it stored, written or still in its batch, and again after it is
+    /// reopened; it does not invent what it lacks, and a record damaged on disk is not served.
+    @Test func payloadsReadBack() throws {
+        let originals = Self.messages(50)
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let log = try MessageLog(path: path, batchRecords: 8)
+        for m in originals { log.store(m) }          // 48 written, 2 waiting in the batch
+        for m in originals { #expect(log.payload(of: m.message, in: m.conversation) == m.payload, "\(m.message)") }
+        let absent = MessageID(sender: 0, sequence: 1000)
+        #expect(log.payload(of: absent, in: ConversationID(4)) == nil)
+        #expect(log.payload(of: originals[1].message, in: ConversationID(5)) == nil)
+        try log.close()
+        let reopened = try MessageLog(path: path)
+        for m in originals { #expect(reopened.payload(of: m.message, in: m.conversation) == m.payload, "\(m.message)") }
+        // One byte of the tenth record's body flipped on disk: that record is refused.
+        var bytes = [UInt8](FileManager.default.contents(atPath: path)!)
+        let tenth = MessageLog.header.count + originals.prefix(9).reduce(0) { $0 + 8 + WireCodec.encode(.addNode($1)).count }
+        bytes[tenth + 9] ^= 0x01
+        let handle = FileHandle(forWritingAtPath: path)!
+        try handle.write(contentsOf: Data(bytes))
+        try handle.close()
+        #expect(reopened.payload(of: originals[9].message, in: originals[9].conversation) == nil)
+        #expect(reopened.payload(of: originals[8].message, in: originals[8].conversation) == originals[8].payload)
+        try reopened.close()
+    }
+
+    /// A log opened with a torn tail loses the tail: what is appended after it reads.
+    @Test func openingCutsATornTail() throws {
+        let originals = Self.messages(30)
+        let path = try Self.written(Array(originals.prefix(20)))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let handle = FileHandle(forWritingAtPath: path)!
+        try handle.truncate(atOffset: try handle.seekToEnd() - 5)
+        try handle.close()
+        #expect(try MessageLog.read(path).messages == Array(originals.prefix(19)))
+        let log = try MessageLog(path: path)
+        for m in originals.suffix(10) { log.store(m) }
+        try log.close()
+        let contents = try MessageLog.read(path)
+        #expect(contents.damage == nil)
+        #expect(contents.messages == Array(originals.prefix(19)) + Array(originals.suffix(10)))
+    }
+
     /// Cut anywhere, a log reads as the records before the cut, flagged unless the cut falls
     /// between records.
     @Test func everyTruncationReadsAGoodPrefix() throws {

@@ -4,7 +4,8 @@ import PsyncSimulator
 
 /// Section 5 in simulation, over many seeds: a host crashes and comes back, its participant
 /// restarting by re-execution or from its latest checkpoint, with and without its log, under
-/// loss. The application is the ring without acknowledgements (its sends follow its receives:
+/// loss; with buffers kept, or freed once every host holds them (odd seeds), when the others
+/// serve the restarted host what it lost from their logs. The application is the ring without acknowledgements (its sends follow its receives:
 /// deterministic, as Section 5.2 requires), so every participant's history, the replicated
 /// state, must end identical, and every image must converge. A failure prints its seed and the
 /// command that reproduces it.
@@ -16,7 +17,7 @@ import PsyncSimulator
         let crash = 50_000_000 + rng.next() % 300_000_000
         let mode: HostRestart.Mode = rng.next() % 2 == 0 ? .reexecute : .checkpoint
         var engine = HostConfig()
-        engine.reclaimsPayloads = false
+        engine.reclaimsPayloads = seed % 2 == 1
         return SimulationConfig(
             seed: seed, participants: n,
             workload: Workload(messagesPerParticipant: messages, acknowledges: false, pattern: .ring),
@@ -33,7 +34,7 @@ import PsyncSimulator
         for seed in seeds {
             let config = config(seed: seed, messages: messages)
             let r = config.faults.restarts[0]
-            modes.insert("\(r.mode.rawValue)\(r.log ? "+log" : "")")
+            modes.insert("\(r.mode.rawValue)\(r.log ? "+log" : "")\(config.host.reclaimsPayloads ? "+reclaim" : "")")
             let result = Simulator(config).run()
             var problems = Checker.check(result).prefix(3).map(\.description)
             if !result.converged { problems.append("images differ") }
@@ -42,7 +43,7 @@ import PsyncSimulator
             if !problems.isEmpty { failures.append("seed \(seed): \(problems.joined(separator: "; ")); reproduce: \(config.reproductionCommand())") }
         }
         #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(4).joined(separator: "\n"))")
-        #expect(modes.count == 4, "every mode, with and without the log: \(modes.sorted())")
+        #expect(modes.count == 8, "every mode, with and without the log, buffers kept and freed: \(modes.sorted())")
     }
 
     @Test func restartedParticipantsCatchUpAndAgree() {

@@ -19,8 +19,9 @@ import PsyncSimulator
         var due: [Int?]
         var suppressed = 0
 
-        init(hosts n: Int, config: HostConfig) throws {
+        init(hosts n: Int, config: HostConfig, storage: [any StableStorage] = []) throws {
             net = ManualNetwork(hostCount: n, config: config)
+            for (i, s) in storage.enumerated() { net.reboot(i, storage: s) }
             pids = (0..<n).map { ParticipantID(host: HostID(UInt32($0))) }
             log = Array(repeating: [], count: n)
             due = Array(repeating: nil, count: n)
@@ -148,6 +149,46 @@ import PsyncSimulator
             return false
         }
         #expect(suppressed.count == 5)
+    }
+
+    /// With buffers freed once every host holds them (the default), a restarted host asks for
+    /// messages no host keeps in memory: the others serve them from their logs (Section 5's
+    /// non-volatile storage, read back), and the re-executed ring ends as an uninterrupted one.
+    /// With storage that only writes, what was freed is gone: the participant cannot catch up.
+    @Test(arguments: [RecoveryPolicy.gaps, .paper])
+    func freedMessagesAreServedFromTheOthersLogs(_ recovery: RecoveryPolicy) throws {
+        final class ReadableLog: StableStorage {
+            var kept: [MessageID: [UInt8]] = [:]
+            func store(_ message: AddNode) { kept[message.message] = message.payload }
+            func payload(of message: MessageID, in conversation: ConversationID) -> [UInt8]? { kept[message] }
+        }
+        final class WriteOnlyLog: StableStorage {
+            func store(_ message: AddNode) {}
+        }
+        var config = HostConfig()
+        config.recovery = recovery
+        let rounds = 8
+        let reference = try Ring(hosts: 3, config: config)
+        try reference.start()
+        try reference.run(rounds: rounds)
+        for readable in [true, false] {
+            let logs: [any StableStorage] = (0..<3).map { _ in readable ? ReadableLog() as any StableStorage : WriteOnlyLog() }
+            let ring = try Ring(hosts: 3, config: config, storage: logs)
+            try ring.start()
+            try ring.run(rounds: 5)
+            let first = MessageID(sender: 0, sequence: 1)
+            #expect(throws: PsyncError.payloadReclaimed(first), "a0's buffer is freed at host 0 before the crash") {
+                try ring.net[0].payload(first, in: ring.cid, as: ring.pids[0])
+            }
+            try ring.crashAndRestart(2, participants: try ring.net[2].participants(ring.cid), log: logs[2])
+            try ring.run(rounds: rounds)
+            if readable {
+                #expect(ring.log == reference.log)
+                #expect(ring.net[2].frontier(ring.cid) == reference.net[2].frontier(reference.cid))
+            } else {
+                #expect(ring.log[2].count < reference.log[2].count, "without logs that read back, c got \(ring.log[2].count) entries")
+            }
+        }
     }
 
     /// A non-deterministic participant is caught: re-sending something else in place of a
