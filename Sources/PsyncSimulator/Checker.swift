@@ -12,11 +12,16 @@ public enum Checker {
         public var property: String
         public var detail: String
         public var description: String { "\(property): \(detail)" }
+
+        public init(property: String, detail: String) {
+            self.property = property
+            self.detail = detail
+        }
     }
 
     /// All properties; empty when the run is correct.
     public static func check(_ r: SimulationResult) -> [Violation] {
-        convergence(r) + receiveOrder(r) + transitiveReduction(r) + reexecution(r)
+        convergence(r) + receiveOrder(r) + transitiveReduction(r) + reexecution(r) + nStableRecovery(r)
     }
 
     /// A re-executed participant sent what it sent the first time (Section 5.2's condition).
