@@ -109,7 +109,7 @@ struct SimulateCommand: ParsableCommand {
         guard !noCheck else { return }
         let violations = Checker.check(result) + FilterChecker.check(result)
         if violations.isEmpty {
-            print("checks: images converge, receive order respects context, graphs are transitive reductions\(filterNames.isEmpty ? "" : ", filters keep their promises"): ok")
+            print("checks: images converge, receive order respects context, graphs are transitive reductions\(restart.isEmpty ? "" : ", restarted participants hold every message that survived (Section 5.1)")\(filterNames.isEmpty ? "" : ", filters keep their promises"): ok")
         } else {
             for v in violations.prefix(20) { print("violation: \(v)") }
             print("seed \(seed) failed; reproduce with: \(config.reproductionCommand(tool: PsyncCLI.commandName))")
