@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "PsyncSimulatorTests", dependencies: ["Psync", "PsyncSimulator"]),
         .testTarget(name: "PsyncNIOTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncNIO"]),
         .testTarget(name: "PsyncLogTests", dependencies: ["Psync", "PsyncLog", "PsyncSimulator"]),
-        .testTarget(name: "PsyncCLITests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncCLI",
+        .testTarget(name: "PsyncCLITests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncCLI",
                                                        .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "PsyncAnalysisTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis"]),
     ],

@@ -29,6 +29,14 @@ public final class CounterfactualReplay {
     private var controls: [MessageID: FilterMessage.Content] = [:]
     /// Recorded sends that the replay could not reproduce (a mid mismatch): should stay 0.
     public private(set) var mismatches = 0
+    /// Why the replay stopped before the trace's end (see `timerFiringLimit`); nil if it did not.
+    public private(set) var abandoned: String?
+
+    /// Filter timer firings one record may take to reach: the filters' periodic timers fire at
+    /// every deadline between two records, so a trace whose time leaps ahead (by centuries, when
+    /// edited) would keep the replay busy for ever. 100,000 covers 2.8 hours of silence at the
+    /// membership filter's 100 ms check interval, and takes a few seconds in a debug build.
+    public static let timerFiringLimit = 100_000
 
     /// Replays under the stack `filters` (bottom first), made by `factory` (the registry's
     /// filters by default); throws if the factory does not know a name.
@@ -56,8 +64,19 @@ public final class CounterfactualReplay {
 
     /// Feeds one record of the original trace.
     public func observe(_ e: TraceEvent) {
+        guard abandoned == nil else { return }
         let now = Instant(nanoseconds: e.time)
-        for stack in stacks.values { while let d = stack.nextTimerDeadline, d <= now { _ = stack.fireTimers(now: d) } }
+        for stack in stacks.values {
+            var firings = 0
+            while let d = stack.nextTimerDeadline, d <= now {
+                firings += 1
+                guard firings <= Self.timerFiringLimit else {
+                    abandoned = "at t=\(e.time) ns: the filters' timers would fire more than \(Self.timerFiringLimit) times to reach this record (the trace leaps ahead in time)"
+                    return
+                }
+                _ = stack.fireTimers(now: d)
+            }
+        }
         switch e.kind {
         case .header(let h):
             participants = h.participants
@@ -112,7 +131,8 @@ extension CounterfactualReplay {
     /// Replays the trace at `path` under `filters` and returns the statistics of the
     /// counterfactual run: the recorded events (without the recorded filters' records) together
     /// with what the replayed filters recorded. Throws `FilterRegistry.UnknownFilter` (or what
-    /// `factory` throws) for a stack it cannot make, `TraceError` for a file it cannot read.
+    /// `factory` throws) for a stack it cannot make, `TraceError` for a file it cannot read,
+    /// `Abandoned` for a trace it cannot replay to the end.
     public static func statistics(_ path: String, filters: [String], factory: @escaping FilterFactory = FilterRegistry.makeStack)
         throws -> (TraceStatistics, CounterfactualReplay, TraceStream.Outcome) {
         let collected = ForwardingSink()
@@ -130,7 +150,14 @@ extension CounterfactualReplay {
             replay.observe(e)
             for r in collected.take() { stats.observe(r) }
         }
+        if let why = replay.abandoned { throw Abandoned(reason: why) }
         return (stats, replay, outcome)
+    }
+
+    /// A replay given up before the trace's end (`abandoned`).
+    public struct Abandoned: Error, CustomStringConvertible {
+        public var reason: String
+        public var description: String { "cannot replay: \(reason)" }
     }
 
     /// A sentence on how far the replay can be trusted.

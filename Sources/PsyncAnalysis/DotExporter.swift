@@ -59,6 +59,19 @@ public struct DotExporter {
         }
     }
 
+    /// Why `options` cannot draw this trace's graph, or nil: a view of a participant the
+    /// conversation does not have, or a range past its last message (an empty picture would
+    /// look like a run with no messages).
+    public func problem(with options: Options) -> String? {
+        if let p = options.view, graph.position(of: p) == nil {
+            return "\(p) is not a participant of this conversation"
+        }
+        if let r = options.range, r.lowerBound > graph.messages.count {
+            return "the range \(r.lowerBound)..\(r.upperBound) starts past the last of the trace's \(graph.messages.count) messages"
+        }
+        return nil
+    }
+
     /// The DOT text.
     public func dot(_ options: Options = Options()) -> String {
         let n = graph.participantCount
@@ -68,7 +81,7 @@ public struct DotExporter {
         var out = ["digraph psync {"]
         out.append("  rankdir=LR;")
         out.append("  labelloc=t;")
-        if let title = options.title { out.append("  label=\(quote(title));") }
+        if let title = options.title { out.append("  label=\(quote(plainText(title)));") }
         out.append("  node [shape=circle, fontname=\"Helvetica\", fontsize=10, width=0.45, fixedsize=true];")
         out.append("  edge [arrowsize=0.6];")
         // Lanes: each sender's messages in a band of their own (an invisible cluster), in
@@ -169,7 +182,22 @@ public struct DotExporter {
         return out
     }
 
+    /// A DOT string literal of a label this exporter writes: it may use DOT's escapes (`\n`).
     private func quote(_ s: String) -> String {
         "\"" + String(s.flatMap { $0 == "\"" ? ["\\", "\""] : [$0] }) + "\""
+    }
+
+    /// A user's text (a title) as a label showing exactly that text: backslashes escaped (a
+    /// trailing one would escape the closing quote), line breaks as DOT's centred `\n`.
+    private func plainText(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\n", "\r\n", "\r": out += "\\n"
+            default: out.append(c)
+            }
+        }
+        return out
     }
 }

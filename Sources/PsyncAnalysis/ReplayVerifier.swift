@@ -25,11 +25,15 @@ public enum ReplayVerifier {
         /// The trace's filter stack is one the factory cannot make (an outside filter that is
         /// not registered): replay it with the program that registers it.
         case unknownFilter(String)
+        /// The file ends before the re-run does, without its `end` record: a run cut short,
+        /// whose first `records` records agree with the re-run; what followed cannot be known.
+        case incomplete(records: Int)
         public var description: String {
             switch self {
             case .notASimulation(let why): "cannot replay: \(why)"
             case .unreadable(let e): "\(e)"
             case .unknownFilter(let why): "cannot replay: \(why)"
+            case .incomplete(let n): "cannot tell: the trace ends without its end record (the run was cut short); its \(n) records agree with the re-run"
             }
         }
     }
@@ -43,8 +47,20 @@ public enum ReplayVerifier {
             throw .notASimulation("the header carries no simulation configuration (\(error))")
         }
         do { _ = try factory(config.filters) } catch { throw .unknownFilter("\(error)") }
+        // A header may have been edited into a run that cannot be made (no participants, a
+        // zero wire limit) or would never end (10^12 messages): refused, not attempted.
+        let problems = config.problems(factory: factory)
+        guard problems.isEmpty else {
+            throw .notASimulation("its configuration cannot run: " + problems.joined(separator: "; "))
+        }
         let sink = ComparingSink(reader: reader, config: config)
-        Simulator(config, trace: sink, factory: factory).run()
+        let simulator = Simulator(config, trace: sink, factory: factory)
+        // The first difference settles it; the rest of the run need not be simulated.
+        simulator.shouldStop = { sink.divergence != nil || sink.damage != nil || sink.endedEarly }
+        simulator.run()
+        // Damage is not a difference: what the rest of the file said cannot be known.
+        if let damage = sink.damage { throw .unreadable(damage) }
+        if sink.endedEarly { throw .incomplete(records: sink.compared - 1) }
         if let d = sink.divergence { return .diverged(d) }
         // The replay is done; the trace must be too.
         do {
@@ -52,7 +68,7 @@ public enum ReplayVerifier {
                 return .diverged(Divergence(record: sink.compared + 1, inTrace: extra.jsonLine, inReplay: nil))
             }
         } catch {
-            return .diverged(Divergence(record: sink.compared + 1, inTrace: "\(error)", inReplay: nil))
+            throw .unreadable(error)
         }
         return .identical(records: sink.compared)
     }
@@ -63,6 +79,11 @@ public enum ReplayVerifier {
         let config: SimulationConfig
         var compared = 0
         var divergence: Divergence?
+        /// Why the file could not be read to the record compared last.
+        var damage: TraceError?
+        /// Whether the file ended before the re-run: every record before agreed, so the last one
+        /// was not the `end` record (the re-run's would not have agreed with it).
+        var endedEarly = false
 
         init(reader: TraceReader, config: SimulationConfig) {
             self.reader = reader
@@ -70,7 +91,7 @@ public enum ReplayVerifier {
         }
 
         func record(_ event: TraceEvent) {
-            guard divergence == nil else { return }
+            guard divergence == nil, damage == nil, !endedEarly else { return }
             compared += 1
             let expected: String?
             if case .header(let replayed) = event.kind {
@@ -79,7 +100,16 @@ public enum ReplayVerifier {
                 if (try? SimulationConfig(traceHeader: replayed)) == config { return }
                 expected = TraceEvent(time: 0, host: nil, .header(reader.header)).jsonLine
             } else {
-                do { expected = try reader.next()?.jsonLine } catch { expected = "\(error)" }
+                do {
+                    guard let next = try reader.next() else {
+                        endedEarly = true
+                        return
+                    }
+                    expected = next.jsonLine
+                } catch {
+                    damage = error
+                    return
+                }
             }
             let actual = event.jsonLine
             if expected != actual { divergence = Divergence(record: compared, inTrace: expected, inReplay: actual) }

@@ -78,6 +78,9 @@ public struct TraceStatistics {
         return names
     }
 
+    /// Every latency is a later record's time less an earlier one's; `TraceReader` refuses files
+    /// whose time goes backwards, and records fed by other means that do are left out, not
+    /// subtracted (which would trap).
     mutating func latency(_ metric: String, _ m: MessageID, at t: UInt64, key: String) {
         guard let sent = graph.sendTime(m), t >= sent else { return }
         metrics[metric, default: Metric(name: metric)].record(t - sent, key: key)
@@ -113,7 +116,7 @@ public struct TraceStatistics {
             count(packetKeys[p.type]!)
         case .arrive(_, let m, _):
             latency("arrive", m, at: e.time, key: name(e.host))
-            if let h = e.host, let r = recovering[h], let image = graph.images[h], zip(image, r.target).allSatisfy({ $0 >= $1 }) {
+            if let h = e.host, let r = recovering[h], e.time >= r.since, let image = graph.images[h], zip(image, r.target).allSatisfy({ $0 >= $1 }) {
                 recovering[h] = nil
                 metrics["recover", default: Metric(name: "recover")].record(e.time - r.since, key: name(h))
             }
@@ -135,7 +138,7 @@ public struct TraceStatistics {
         case .hold(_, let m, _):
             if let h = e.host { holds[h, default: [:]][m] = e.time }
         case .release(_, let m):
-            if let h = e.host, let start = holds[h]?.removeValue(forKey: m) {
+            if let h = e.host, let start = holds[h]?.removeValue(forKey: m), e.time >= start {
                 let key = name(e.host)
                 metrics["hold", default: Metric(name: "hold")].record(e.time - start, key: key)
             }

@@ -20,13 +20,20 @@ enum FilterStackArgument {
     /// Checks every name against `FilterRegistry`. A name it does not know is an error that
     /// says which names it knows, with exit status 2 (as for a trace a tool cannot read):
     /// a program that registers its own filters runs this command tree under its own name.
-    static func check(_ names: [String], command: String) throws {
+    /// With the conversation's size, the stack must also be one that can work
+    /// (`FilterStack.problem(of:participants:)`: no filter twice, a quorum it can reach, a total
+    /// order under membership).
+    static func check(_ names: [String], command: String, participants: Int? = nil) throws {
+        let stack: [OrderingFilter]
         do {
-            _ = try FilterRegistry.makeStack(names)
+            stack = try FilterRegistry.makeStack(names)
         } catch {
             printError("\(PsyncCLI.commandName) \(command): \(error)")
             throw ExitCode(2)
         }
         guard Set(names).count == names.count else { throw ValidationError("--filter names a filter twice") }
+        if let participants, let why = FilterStack.problem(of: stack, participants: participants) {
+            throw ValidationError("--filter \(names.joined(separator: ",")): \(why)")
+        }
     }
 }

@@ -67,7 +67,9 @@ struct NodeCommand: AsyncParsableCommand {
         for (name, p) in [("--drop", drop), ("--duplicate", duplicate), ("--reorder", reorder), ("--reply", reply)] where !(0...1).contains(p) {
             throw ValidationError("\(name) is a probability: 0...1")
         }
-        guard messages >= 1 else { throw ValidationError("--messages must be at least 1") }
+        guard (1...SimulationConfig.messageLimit).contains(messages) else {
+            throw ValidationError("--messages must be 1...\(SimulationConfig.messageLimit)")
+        }
         guard payload >= 2 && payload <= 1 << 20 else { throw ValidationError("--payload must be 2...1048576 bytes") }
         try FilterStackArgument.check(filterNames, command: "node")
     }
@@ -110,6 +112,7 @@ struct NodeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let book = try addressBook()
+        try FilterStackArgument.check(filterNames, command: "node", participants: book.hostIDs.count)
         let config = try nodeConfig(book)
         let node: PsyncNode
         do { node = try await PsyncNode.start(config) } catch {

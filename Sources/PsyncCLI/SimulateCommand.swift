@@ -51,27 +51,10 @@ struct SimulateCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
-        guard participants >= 1 && participants <= 1024 else { throw ValidationError("--participants must be 1...1024") }
-        guard messages >= 1 else { throw ValidationError("--messages must be at least 1") }
-        guard payload >= 1 && payload <= 1 << 20 else { throw ValidationError("--payload must be 1...1048576 bytes") }
-        for (name, p) in [("--loss", loss), ("--duplicate", duplicate), ("--reorder", reorder), ("--reply", reply), ("--beta", beta)] where !(0...1).contains(p) {
-            throw ValidationError("\(name) is a probability: 0...1")
-        }
-        for p in partition where p.side.contains(where: { $0 >= participants }) {
-            throw ValidationError("--partition names a host outside 0..<\(participants)")
-        }
-        for c in crash where c.host >= participants { throw ValidationError("--crash names a host outside 0..<\(participants)") }
-        for r in restart {
-            guard crash.contains(where: { $0.host == r.host && $0.atNanoseconds < r.atNanoseconds }) else {
-                throw ValidationError("--restart \(r.argument): the host must have crashed before (--crash \(r.host)@...)")
-            }
-            // Re-execution needs a deterministic application (Section 5.2): the ring's sends
-            // follow its receives, timed sends and batch-timed acknowledgements do not.
-            guard ring, noAcks, filterNames.isEmpty else {
-                throw ValidationError("--restart needs --ring --no-acks and no --filter (a deterministic application)")
-            }
-        }
-        try FilterStackArgument.check(filterNames, command: "simulate")
+        try FilterStackArgument.check(filterNames, command: "simulate", participants: participants)
+        // The rest of what makes a run impossible is the configuration's to say: the same
+        // checks refuse an edited trace header (`psync trace replay --verify`).
+        if let problem = config.problems().first { throw ValidationError(problem) }
     }
 
     var filterNames: [String] { FilterStackArgument.names(filter) }

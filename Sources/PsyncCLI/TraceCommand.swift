@@ -12,9 +12,12 @@ struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace", abstract: "Read, check, draw and measure trace files.",
         discussion: """
-            A trace that does not show a whole run (damaged, or without the end record a run writes last: \
-            the process was killed) gets its output for the records read, a note on standard error and \
-            exit status 2.
+            Exit status, the same for every subcommand: 0 the trace was read whole and shows nothing \
+            wrong; 1 it shows a violation (check), or a re-run differs (replay --verify); 2 the tool \
+            cannot read it, cannot tell or cannot write its output: not a trace, damaged, records out of time order, a \
+            configuration that cannot run, or no end record (the process was killed). With 2, the \
+            output covers the records read and standard error says why. A command line that cannot \
+            run exits 64.
             """,
         subcommands: [TraceCat.self, TraceCheck.self, TraceDot.self, TraceStats.self, TraceReplay.self,
                       TraceCompare.self, TraceExportCommand.self])
@@ -31,7 +34,7 @@ let traceFilesHelp = ArgumentHelp(
 /// run's per-process traces, it prints their merged stream: what the other tools read.
 struct TraceCat: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cat", abstract: "Print a trace as JSON Lines (exit 1 if it is damaged).",
+        commandName: "cat", abstract: "Print a trace as JSON Lines (exit 2 if it is damaged or incomplete).",
         discussion: """
             Given several files (the per-process traces of one real run), prints their merged stream, \
             the one check, dot, stats and export read; notes on the merge go to standard error.
@@ -45,14 +48,10 @@ struct TraceCat: ParsableCommand {
             outcome = try TraceStream.read(files) { print($0.jsonLine) }
         } catch {
             printError("\(PsyncCLI.commandName) trace cat: \(error)")
-            throw ExitCode(1)
+            throw ExitCode(2)
         }
         printNotes(outcome)
-        if let why = outcome.incompleteness {
-            printError("\(PsyncCLI.commandName) trace cat: \(why)")
-            // Damage loses records (exit 1); a missing end only says the run was cut short.
-            if outcome.error != nil { throw ExitCode(1) }
-        }
+        try exitIfIncomplete(outcome, "trace cat", done: "printed")
     }
 }
 
@@ -116,9 +115,14 @@ struct TraceDot: ParsableCommand {
     func run() throws {
         var exporter = DotExporter()
         let outcome = try readOrExit(files) { exporter.observe($0) }
-        let text = exporter.dot(.init(view: view.flatMap(ParticipantID.init(label:)), range: range.flatMap(parseRange), title: title))
+        let options = DotExporter.Options(view: view.flatMap(ParticipantID.init(label:)), range: range.flatMap(parseRange), title: title)
+        if let why = exporter.problem(with: options) {
+            printError("\(PsyncCLI.commandName) trace dot: \(why)")
+            throw ExitCode(2)
+        }
+        let text = exporter.dot(options)
         if let output {
-            do { try writeText(text, to: output) } catch { printError("\(PsyncCLI.commandName) trace dot: \(error)"); throw ExitCode(1) }
+            do { try writeText(text, to: output) } catch { printError("\(PsyncCLI.commandName) trace dot: \(error)"); throw ExitCode(2) }
         } else {
             print(text, terminator: "")
         }
@@ -145,8 +149,8 @@ struct TraceStats: ParsableCommand {
 extension TraceStatistics.Format: ExpressibleByArgument {}
 
 func parseRange(_ text: String) -> ClosedRange<Int>? {
-    let parts = text.split(separator: ".", omittingEmptySubsequences: true)
-    guard text.contains(".."), parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a >= 1, a <= b else { return nil }
+    let parts = text.split(separator: "..", omittingEmptySubsequences: false)
+    guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a >= 1, a <= b else { return nil }
     return a...b
 }
 
@@ -241,7 +245,7 @@ struct TraceExportCommand: ParsableCommand {
         var exporter: any TraceExporter = format == .perfetto ? PerfettoExport() : ShivizExport()
         var file: UnsafeMutablePointer<FILE>?
         if let output {
-            guard let f = fopen(output, "w") else { printError("\(PsyncCLI.commandName) trace export: cannot write \(output)"); throw ExitCode(1) }
+            guard let f = fopen(output, "w") else { printError("\(PsyncCLI.commandName) trace export: cannot write \(output)"); throw ExitCode(2) }
             file = f
         }
         defer { if let file { fclose(file) } }
@@ -319,11 +323,12 @@ extension TraceReplay {
         var stepper = TraceStepper()
         var shown = 0
         let interactive = isatty(0) != 0
-        _ = try readOrExit([file]) { e in
+        let outcome = try readOrExit([file]) { e in
             guard limit.map({ shown < $0 }) ?? true else { return }
             shown += 1
             print(stepper.step(e))
             if interactive, readLine() == "q" { shown = limit ?? Int.max }
         }
+        try exitIfIncomplete(outcome, "trace replay", done: "stepped through")
     }
 }

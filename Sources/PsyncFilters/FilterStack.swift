@@ -35,6 +35,19 @@ public final class FilterStack {
     /// Contents blocked by flow control, in send order (`sendToPsync`).
     private var flowBlocked: [FilterMessage.Content] = []
 
+    /// Why `filters` (bottom first) cannot run as one stack in a conversation of `participants`,
+    /// or nil: a filter named twice, or a filter's own `problem(below:participants:)`. Shells
+    /// ask before a run (`psync simulate`, `node`, `trace replay`), so a stack that cannot keep
+    /// its promises is refused with the reason rather than failing its checks.
+    public static func problem(of filters: [OrderingFilter], participants: Int) -> String? {
+        var names: Set<String> = []
+        for (i, f) in filters.enumerated() {
+            guard names.insert(f.name).inserted else { return "\(f.name) appears twice in the stack" }
+            if let why = f.problem(below: Array(filters[..<i]), participants: participants) { return why }
+        }
+        return nil
+    }
+
     /// Opens the stack on an open conversation of `participant` on `host`. `filters` is bottom first.
     public init(_ filters: [OrderingFilter], host: Host, conversation: ConversationID, participant: ParticipantID,
                 now: Instant, trace: TraceSink? = nil) throws(PsyncError) {

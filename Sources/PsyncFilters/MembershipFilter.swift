@@ -59,6 +59,13 @@ public final class MembershipFilter: OrderingFilter {
     private var upward: [FilterMessage] = []
     private var delivered = 0
 
+    /// Membership changes are placed in the total order below; without one, participants would
+    /// apply them at different points and their deliveries would disagree.
+    public func problem(below: [OrderingFilter], participants: Int) -> String? {
+        guard !below.contains(where: { $0.guarantees.contains(.totalOrder) }) else { return nil }
+        return "membership needs a total-order filter below it (waves,membership or depth-first,membership)"
+    }
+
     public init(suspicionTimeoutNanoseconds: UInt64 = 400_000_000, checkIntervalNanoseconds: UInt64 = 100_000_000) {
         self.suspicionTimeoutNanoseconds = suspicionTimeoutNanoseconds
         self.checkIntervalNanoseconds = checkIntervalNanoseconds

@@ -45,9 +45,15 @@ public protocol OrderingFilter: AnyObject {
     /// Section 5.1: `participant` restarted (its host sent an RS): the out-of-band notice on
     /// which a join protocol starts (a membership filter re-admits it, say).
     func participantRestarted(_ participant: ParticipantID, _ context: FilterContext)
+    /// Why this filter cannot keep its promises above `below` (the stack under it, bottom
+    /// first) in a conversation of `participants`, or nil. Asked before a run, so that a stack
+    /// that cannot work is refused with the reason instead of failing its checks (a quorum
+    /// larger than the conversation, a filter that needs a total order below it). Default: nil.
+    func problem(below: [OrderingFilter], participants: Int) -> String?
 }
 
 extension OrderingFilter {
+    public func problem(below: [OrderingFilter], participants: Int) -> String? { nil }
     public func start(_ context: FilterContext) {}
     public func viewGrew(_ message: FilterMessage, _ context: FilterContext) {}
     /// By default a filter keeps what it is given and decides in `update`.

@@ -17,6 +17,12 @@ public final class QuorumFilter: OrderingFilter {
     private var pending: [FilterMessage] = []
     private var acknowledgement = Acknowledgement()
 
+    /// A quorum larger than the conversation is never reached: nothing would be delivered.
+    public func problem(below: [OrderingFilter], participants: Int) -> String? {
+        guard let quorum, quorum > participants else { return nil }
+        return "quorum:\(quorum) needs at least \(quorum) participants; the conversation has \(participants)"
+    }
+
     public init(quorum: Int? = nil) {
         precondition(quorum.map { $0 >= 1 } ?? true, "a quorum counts at least the sender")
         self.quorum = quorum

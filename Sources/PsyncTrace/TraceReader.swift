@@ -32,6 +32,12 @@ public final class TraceReader {
     private var lines: [UInt8] = []
     private var lineStart = 0
     private var finished = false
+    /// The time of the last record returned: a trace's records never go back in time.
+    private var lastTime: UInt64 = 0
+
+    /// The latest time a record may carry: 2^62 ns (146 years) leaves room for the timers that
+    /// analyses add to record times (a replay's filters), which would otherwise wrap.
+    public static let latestTime: UInt64 = 1 << 62
 
     public init(path: String, chunkBytes: Int = 64 * 1024) throws(TraceError) {
         self.path = path
@@ -94,11 +100,26 @@ public final class TraceReader {
                         return .failure(.badRecord(line: recordsRead, detail: error.description))
                     }
                 }
-                return try parsed.get()
+                let event = try parsed.get()
+                try checkTime(of: event)
+                return event
             }
             if finished { return nil }
             try decodeMore()
         }
+    }
+
+    /// Records are written as they happen, by one clock (virtual or a process's monotonic one),
+    /// so time never decreases along a file; one that does was edited or damaged, and every
+    /// latency and replay computed from it would be wrong (the analyses subtract record times).
+    private func checkTime(of event: TraceEvent) throws(TraceError) {
+        guard event.time >= lastTime else {
+            throw .badRecord(line: recordsRead, detail: "time goes backwards: t=\(event.time) after t=\(lastTime)")
+        }
+        guard event.time <= Self.latestTime else {
+            throw .badRecord(line: recordsRead, detail: "t=\(event.time) is beyond the latest trace time, 2^62 ns")
+        }
+        lastTime = event.time
     }
 
     /// The next complete line of decoded text, without its newline.
