@@ -11,7 +11,9 @@ import PsyncTrace
 ///   other unmasked participant, a message that follows;
 /// - filters that promise a total order agree: every participant's delivery sequence is a prefix
 ///   of the longest one;
-/// - images converge: at the end of a complete trace, every running host holds the same messages;
+/// - images converge: at the end of a complete trace, every host that did not crash and is not
+///   cut off by a partition holds the same messages (a simulated host that never opened the
+///   conversation fails this);
 /// - every send is consistent with the graph (predecessors known, senders in sequence), and
 ///   every arrival agrees with it (the predecessors the message was sent with).
 ///
@@ -51,6 +53,10 @@ public struct TraceChecker {
     /// Whether the header says a real run (clock not `virtual`): crashed hosts may have lost the
     /// tail of their traces.
     private var realRun = false
+    /// The run's partitions (side, start, heal), and the time of its last record that is not a
+    /// partition's start or heal or the end: when the run fell quiet.
+    private var partitions: [(side: [HostID], start: UInt64, heal: UInt64)] = []
+    private var lastActivity: UInt64 = 0
     /// At most this many violations are kept (the count goes on).
     public var violationLimit = 100
     public private(set) var violationCount = 0
@@ -64,6 +70,10 @@ public struct TraceChecker {
 
     public mutating func observe(_ e: TraceEvent) {
         events += 1
+        switch e.kind {
+        case .partition, .heal, .end: break
+        default: lastActivity = e.time
+        }
         switch e.kind {
         case .header(let h):
             realRun = h.clock != "virtual"
@@ -94,6 +104,8 @@ public struct TraceChecker {
             checkStable(p, m, at: e.time)
         case .other("deliver", let fields):
             checkDelivery(fields, at: e.time)
+        case .partition(let side, let heal):
+            partitions.append((side, e.time, heal))
         default:
             break
         }
@@ -155,7 +167,21 @@ public struct TraceChecker {
                     + "recorded sending it" + (realRun ? " and did not crash" : "")
                 flag("send", witness, at: arrival.time)
             }
-            let running = graph.images.filter { !graph.crashed.contains($0.key) }.sorted { $0.key < $1.key }
+            // Convergence is asked of every host that did not crash and that no partition cut
+            // off when the run fell quiet (as `SimulationResult.cutOffAtEnd`: Psync cannot
+            // converge across a partition, and a heal wakes no one up): a simulated host among
+            // them with no image never opened the conversation. (A real run's host without an
+            // image is one whose trace was not given.)
+            let end = lastActivity
+            let cutOff = Set(partitions.filter { $0.start <= end && $0.heal > end }.flatMap(\.side))
+            let crashed = graph.crashed
+            let converging = { (h: HostID) in !crashed.contains(h) && !cutOff.contains(h) }
+            if !realRun {
+                for p in graph.participants where converging(p.host) && graph.images[p.host] == nil {
+                    flag("images converge", "\(p.host) never opened the conversation", at: 0)
+                }
+            }
+            let running = graph.images.filter { converging($0.key) }.sorted { $0.key < $1.key }
             if let (first, image) = running.first {
                 for (host, other) in running.dropFirst() where other != image {
                     let diff = (0..<graph.participantCount).filter { other[$0] != image[$0] }.map {
@@ -165,7 +191,7 @@ public struct TraceChecker {
                 }
             }
             for (filter, order) in orders {
-                let running = order.positions.filter { !graph.crashed.contains($0.key.host) }
+                let running = order.positions.filter { converging($0.key.host) }
                 if Set(running.values).count > 1 {
                     flag("\(filter): total order at the end", "participants delivered different counts: "
                          + running.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "), at: 0)

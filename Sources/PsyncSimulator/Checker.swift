@@ -31,11 +31,17 @@ public enum Checker {
         }
     }
 
-    /// Every running host's image holds the same messages (Section 3.2.3's guarantee).
+    /// Every host that has not crashed holds the same messages (Section 3.2.3's guarantee), one
+    /// that never opened the conversation included; hosts still cut off by a partition at the
+    /// end are not asked to (`SimulationResult.cutOffAtEnd`).
     public static func convergence(_ r: SimulationResult) -> [Violation] {
-        let running = r.images.enumerated().compactMap { i, img in img.map { (i, Set($0.keys)) } }
-        guard let (first, reference) = running.first else { return [] }
-        return running.dropFirst().compactMap { i, set in
+        let hosts = r.convergingHosts
+        let unopened = hosts.filter { r.images[$0] == nil }.map {
+            Violation(property: "images converge", detail: "h\($0) never opened the conversation")
+        }
+        let running = hosts.compactMap { i in r.images[i].map { (i, Set($0.keys)) } }
+        guard let (first, reference) = running.first else { return unopened }
+        return unopened + running.dropFirst().compactMap { i, set in
             guard set != reference else { return nil }
             let onlyHere = set.subtracting(reference).sorted(), onlyThere = reference.subtracting(set).sorted()
             return Violation(property: "images converge",

@@ -40,14 +40,30 @@ public struct SimulationResult: Sendable {
     /// The messages that carry application data (with filters, the others are control).
     public var applicationMessages: Set<MessageID>
 
-    /// Whether every running host's image holds the same set of messages.
-    public var converged: Bool {
-        let running = frontiers.compactMap { $0 }
-        return running.allSatisfy { $0 == running.first }
+    /// Hosts a partition still cut off when the run fell quiet (it heals later, or never before
+    /// the time limit). Psync cannot converge across a partition (Section 3.2.3 recovers what
+    /// can be reached), so convergence is not asked of them; the summary says so.
+    public var cutOffAtEnd: Set<Int> {
+        let end = interruptedAtNanoseconds ?? quiescenceNanoseconds
+        return Set(config.faults.partitions.filter { $0.startNanoseconds <= end && $0.healNanoseconds > end }
+            .flatMap { $0.side.map(Int.init) })
     }
 
-    /// How many messages each running host's image holds.
-    public var imageSizes: [Int] { frontiers.compactMap { $0.map { Int($0.reduce(0, +)) } } }
+    /// The hosts whose images must converge: every host that has not crashed and is not cut
+    /// off at the end. One of them without an image never opened the conversation.
+    public var convergingHosts: [Int] {
+        let cutOff = cutOffAtEnd
+        return (0..<config.participants).filter { !crashed.contains(HostID(UInt32($0))) && !cutOff.contains($0) }
+    }
+
+    /// Whether every host that must converge has an image, all holding the same messages.
+    public var converged: Bool {
+        let images = convergingHosts.map { frontiers[$0] }
+        return images.allSatisfy { $0 != nil && $0 == images.first! }
+    }
+
+    /// How many messages each host's image holds (nil: crashed, or never opened).
+    public var imageSizes: [Int?] { frontiers.map { $0.map { Int($0.reduce(0, +)) } } }
 
     public func total(_ field: KeyPath<HostCounters, Int>) -> Int { hostCounters.reduce(0) { $0 + $1[keyPath: field] } }
 

@@ -16,7 +16,8 @@ public struct SimulationSummary {
             "drops:                " + (r.drops.isEmpty ? "none" : r.drops.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")),
             r.interruptedAtNanoseconds.map { "interrupted at:       \(formatMilliseconds($0)) of virtual time, before quiescence" }
                 ?? "time to quiescence:   \(formatMilliseconds(r.quiescenceNanoseconds))",
-            "images:               \(r.imageSizes.map(String.init).joined(separator: ", ")) messages; converged: \(r.converged ? "yes" : "NO")",
+            "images:               \(r.imageSizes.map { $0.map(String.init) ?? "-" }.joined(separator: ", ")) messages; converged: \(r.converged ? "yes" : "NO")"
+                + (r.cutOffAtEnd.isEmpty ? "" : " among the hosts a partition did not cut off when the run fell quiet (not \(r.cutOffAtEnd.sorted().map { "h\($0)" }.joined(separator: ", ")))"),
         ]
         let memory = r.memory.compactMap { $0 }
         if r.config.host.retainedNodes != nil || r.config.host.bufferLimit != nil || r.total(\.sendsBlocked) > 0 {
