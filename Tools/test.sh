@@ -24,3 +24,8 @@ swift test --skip-build --filter "$real_network"
 # @testable imports need -enable-testing in a release build.
 swift build -c release --build-tests -Xswiftc -enable-testing
 PSYNC_LONG_RUN=1 swift test -c release --skip-build -Xswiftc -enable-testing --filter LongRun
+
+# libFuzzer (with AddressSanitizer) on the wire decoder and on the trace reader with every
+# analysis, for a bounded time each (FUZZ_SECONDS, default 60; 0 skips). Seeds: Tools/fuzz/corpus.
+fuzz_seconds="${FUZZ_SECONDS:-60}"
+if [ "$fuzz_seconds" -gt 0 ]; then bash Tools/fuzz.sh "$fuzz_seconds" wire trace; fi
