@@ -127,10 +127,14 @@ extension ConversationImage {
         peers.pulling[k] = false
         transmitAnswer(answerable(after: boundary, through: graph.frontierVector).filter { !held.contains(graph.mid($0)) },
                        to: from, &out)
+        // Messages of a sender every local view masked out are discarded on arrival (Section
+        // 3.2.4): asking for them would be answered for ever. A masked peer gets no digest
+        // either (as from the digest timer), so that one removed while partitioned, whose image
+        // holds what the others discarded, falls silent once its digests go unanswered.
         let lacking = (0..<participantCount).compactMap { s in
-            boundary[s] > graph.frontier(s) ? MessageID(sender: s, sequence: boundary[s]) : nil
+            boundary[s] > graph.frontier(s) && !allViewsMask(s) ? MessageID(sender: s, sequence: boundary[s]) : nil
         }
-        if isPendingOnly {
+        if isPendingOnly || isMaskedPeer(k) {
             // Section 3.3: a pending conversation stores one message; it asks when it opens.
         } else if !lacking.isEmpty {
             let ask = FrontierRequest(conversation: id, frontier: frontierMessages, wanted: lacking, held: heldForRequests)

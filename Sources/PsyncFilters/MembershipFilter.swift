@@ -145,6 +145,8 @@ public final class MembershipFilter: OrderingFilter {
         timerArmed = false
         // Forget messages every agreed participant has followed.
         while let (m, _) = watched.first, Self.awaited(m, context).isEmpty { watched.removeFirst() }
+        // A removed participant suspects no one: it watches nothing, and its timer stops.
+        if context.muted { watched.removeAll() }
         if let (m, since) = watched.first, context.now.nanoseconds - since.nanoseconds >= suspicionTimeoutNanoseconds, !context.muted {
             for q in Self.awaited(m, context) where q != context.me && !suspected.contains(q) {
                 suspected.insert(q)
@@ -217,9 +219,20 @@ public final class MembershipFilter: OrderingFilter {
     /// Section 3.3: asks only about stability, which needs no node, so Θ may reclaim anything.
     public func releasedHistory(_ context: FilterContext) -> [UInt32] { context.viewFrontier }
 
+    /// Delivers the total order below as far as its messages are stable over the agreed set.
+    /// A participant cut off in a minority cannot know that the others are removing it, nor
+    /// which of its messages they will discard: a message every agreed participant has followed
+    /// is in all their images, so a removed participant that delivers only such messages
+    /// delivers a prefix of what the survivors deliver (its first message they discarded is
+    /// never stable, and it stops there). The cost is latency: a delivery waits for the
+    /// acknowledgements of every member, not for the wave's commit.
     public func update(_ context: FilterContext) {
-        for m in upward { context.deliver(m, from: self) }
-        delivered += upward.count
-        upward.removeAll()
+        var n = 0
+        while n < upward.count, context.isAgreedStable(upward[n].id) {
+            context.deliver(upward[n], from: self)
+            n += 1
+        }
+        delivered += n
+        upward.removeFirst(n)
     }
 }

@@ -20,8 +20,9 @@ public enum FilterChecker {
         return out
     }
 
+    /// Participants held to the promises at quiescence: neither crashed nor removed.
     static func running(_ r: SimulationResult) -> [Int] {
-        (0..<r.config.participants).filter { !r.crashed.contains(HostID(UInt32($0))) }
+        (0..<r.config.participants).filter { !r.crashed.contains(HostID(UInt32($0))) && !r.removed.contains($0) }
     }
 
     static func noDuplicates(_ r: SimulationResult, _ f: Int, _ name: String) -> [Checker.Violation] {
@@ -89,8 +90,12 @@ public enum FilterChecker {
         // in any host's image"). Its sequence is compared without them.
         var surviving: Set<MessageID> = []
         for image in r.images { if let image { surviving.formUnion(image.keys) } }
+        // A removed participant (`SimulationResult.removed`) is held to the top filter's order
+        // only, as a prefix; below it, its filters ordered messages the others discarded.
+        let belowTop = f < r.filters.count - 1
         let sequences = r.filterDeliveries[f].enumerated().map { p, ds in
-            r.crashed.contains(HostID(UInt32(p))) ? ds.map(\.message).filter(surviving.contains) : ds.map(\.message)
+            if belowTop && r.removed.contains(p) { return [MessageID]() }
+            return r.crashed.contains(HostID(UInt32(p))) ? ds.map(\.message).filter(surviving.contains) : ds.map(\.message)
         }
         let longest = sequences.max { $0.count < $1.count } ?? []
         if !sequences.allSatisfy({ longest.starts(with: $0) }) {

@@ -11,6 +11,12 @@ public struct SimulationResult: Sendable {
     public var network: NetworkCounters
     public var hostCounters: [HostCounters]
     public var crashed: Set<HostID>
+    /// Participants whose filter stack is muted at the end: removed from the conversation by a
+    /// membership filter (Section 3.2.4) and not readmitted. The others masked them out and
+    /// discarded what they sent after their removal's cut, so their images are not asked to
+    /// converge, and of their deliveries only the top filter's are held to the total order (a
+    /// prefix of the others'); the filters below ordered a graph the others do not have.
+    public var removed: Set<Int> = []
     /// Per host (nil if crashed or without an image): each message with its predecessors. With
     /// the threshold Θ and without history recording, only the nodes not reclaimed.
     public var images: [[MessageID: [MessageID]]?]
@@ -49,11 +55,12 @@ public struct SimulationResult: Sendable {
             .flatMap { $0.side.map(Int.init) })
     }
 
-    /// The hosts whose images must converge: every host that has not crashed and is not cut
-    /// off at the end. One of them without an image never opened the conversation.
+    /// The hosts whose images must converge: every host that has not crashed, is not cut off at
+    /// the end and whose participant was not removed. One of them without an image never opened
+    /// the conversation.
     public var convergingHosts: [Int] {
         let cutOff = cutOffAtEnd
-        return (0..<config.participants).filter { !crashed.contains(HostID(UInt32($0))) && !cutOff.contains($0) }
+        return (0..<config.participants).filter { !crashed.contains(HostID(UInt32($0))) && !cutOff.contains($0) && !removed.contains($0) }
     }
 
     /// Whether every host that must converge has an image, all holding the same messages.
@@ -87,7 +94,8 @@ extension Simulator {
         }
         return SimulationResult(
             config: config, quiescenceNanoseconds: lastActivity, interruptedAtNanoseconds: interruptedAt, network: network,
-            hostCounters: hosts.map(\.counters), crashed: crashed, images: images,
+            hostCounters: hosts.map(\.counters), crashed: crashed,
+            removed: Set(apps.indices.filter { apps[$0].stack?.context.muted == true }), images: images,
             frontiers: hosts.map { crashed.contains($0.id) ? nil : $0.frontier(cid) }, memory: hosts.map { $0.memory(cid) },
             reexecutionDivergences: divergences,
             received: apps.map(\.received), histories: apps.map(\.history), historyTimes: apps.map(\.historyTimes),

@@ -24,6 +24,9 @@ public struct SimulationSummary {
             lines.append("memory (Section 3.3):  live nodes \(memory.map { String($0.liveNodes) }.joined(separator: ", ")); payload bytes held \(memory.map { String($0.payloadBytes) }.joined(separator: ", ")); sends blocked \(r.total(\.sendsBlocked))")
         }
         if !r.crashed.isEmpty { lines.append("crashed hosts:        \(r.crashed.sorted().map(\.description).joined(separator: ", "))") }
+        if !r.removed.isEmpty {
+            lines.append("removed participants: \(r.removed.sorted().map { "p\($0)" }.joined(separator: ", ")) (muted by membership; not asked to converge)")
+        }
         if !r.filters.isEmpty {
             lines.append("latency, send to:     count      median         p99         max")
             lines.append(row("psync receive", r.receiveLatencies))

@@ -52,27 +52,45 @@ import PsyncTrace
     }
 
     /// t = 2^64-1 (timers added to it wrapped and `replay --filter waves,membership` never
-    /// ended): past the latest trace time, refused; a leap within it stops the replay once its
-    /// filters' timers would fire more than `timerFiringLimit` times to reach the record.
+    /// ended): past the latest trace time, refused; a leap within it stops the replay of a
+    /// filter whose periodic timer would fire more than `timerFiringLimit` times to reach the
+    /// record (a 1 ms tick here; the built-in filters stop their timers when muted, as replayed
+    /// filters are).
     @Test func timeLeapsAreRefusedOrAbandoned() async throws {
+        FilterRegistry.register("ticking-test", summary: "causal order with a 1 ms timer") { TickingFilter() }
         let (header, events) = try Self.records(filters: ["waves", "membership"])
         var edited = events
         // The end record leaps: the trace stays complete.
         edited[edited.count - 1].time = UInt64.max
         let beyond = try Self.write(header, edited, to: "beyond.jsonl.lz4")
-        for tool in [["stats"], ["replay", "--filter", "waves,membership"], ["check"]] {
+        for tool in [["stats"], ["replay", "--filter", "waves,membership"], ["replay", "--filter", "ticking-test"], ["check"]] {
             #expect(await exitStatus(["trace"] + tool + [beyond]) == 2, "\(tool)")
         }
         edited[edited.count - 1].time = TraceReader.latestTime
         let leap = try Self.write(header, edited, to: "leap.jsonl.lz4")
         #expect(await exitStatus(["trace", "stats", leap]) == 0)
-        #expect(await exitStatus(["trace", "replay", "--filter", "waves,membership", leap]) == 2)
+        #expect(await exitStatus(["trace", "replay", "--filter", "waves,membership", leap]) == 0)
+        #expect(await exitStatus(["trace", "replay", "--filter", "ticking-test", leap]) == 2)
         #expect(throws: CounterfactualReplay.Abandoned.self) {
-            try CounterfactualReplay.statistics(leap, filters: ["waves", "membership"])
+            try CounterfactualReplay.statistics(leap, filters: ["ticking-test"])
         }
         // The untouched run replays to its end.
         let whole = try Self.write(header, events, to: "whole-membership.jsonl.lz4")
-        #expect(await exitStatus(["trace", "replay", "--filter", "waves,membership", whole]) == 0)
+        #expect(await exitStatus(["trace", "replay", "--filter", "ticking-test", whole]) == 0)
+    }
+
+    /// Causal delivery with a timer that re-arms itself every millisecond.
+    final class TickingFilter: OrderingFilter {
+        let name = "ticking-test"
+        let guarantees: Set<FilterGuarantee> = [.causal]
+        private var ready: [FilterMessage] = []
+        func start(_ context: FilterContext) { context.setTimer(after: 1_000_000, token: 0, for: self) }
+        func timerFired(_ token: Int, _ context: FilterContext) { context.setTimer(after: 1_000_000, token: 0, for: self) }
+        func input(_ message: FilterMessage, _ context: FilterContext) { ready.append(message) }
+        func update(_ context: FilterContext) {
+            for m in ready { context.deliver(m, from: self) }
+            ready.removeAll()
+        }
     }
 
     /// Header configurations that cannot run (they trapped `replay --verify`, or never ended):
