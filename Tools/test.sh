@@ -25,6 +25,10 @@ swift test --skip-build --filter "$real_network"
 swift build -c release --build-tests -Xswiftc -enable-testing
 PSYNC_LONG_RUN=1 swift test -c release --skip-build -Xswiftc -enable-testing --filter LongRun
 
+# Swarm testing: 1,000 seeds, each drawing its own participants, workload, faults and filter
+# stack (`psync simulate --swarm`); a failure prints its seed and a shrunk command.
+.build/release/psync simulate --swarm --seed 1 --runs 1000
+
 # libFuzzer (with AddressSanitizer) on the wire decoder and on the trace reader with every
 # analysis, for a bounded time each (FUZZ_SECONDS, default 60; 0 skips). Seeds: Tools/fuzz/corpus.
 fuzz_seconds="${FUZZ_SECONDS:-60}"

@@ -45,12 +45,17 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .customLong("no-acks"), help: "Do not acknowledge data after the budget is spent.") var noAcks = false
     @Flag(help: "Pass a token around the participants: each sends its next data message when its predecessor's arrives (--interval and --reply unused).") var ring = false
     @Flag(name: .customLong("no-check"), help: "Skip the checkers (they keep every participant's history).") var noCheck = false
+    @Flag(help: "Swarm testing: draw every option (participants, workload, faults, filter stack) from the seed; the other run options are ignored. A failing run is shrunk to a smaller configuration that still fails, printed as a command.")
+    var swarm = false
+    @Option(help: "With --swarm, run this many seeds from --seed on and report how many failed.") var runs = 1
     @Option(help: "Write the run's trace here (LZ4 frames of JSON Lines; see Traces/FORMAT.md).", completion: .file(extensions: ["lz4"])) var trace: String?
     @Option(help: "The application's ordering filter stack, bottom first: NAME[,NAME...] (see the 'filters' command).",
             completion: FilterStackArgument.completion) var filter: String?
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
+        guard runs >= 1, swarm || runs == 1 else { throw ValidationError("--runs needs --swarm, and at least 1") }
+        guard runs == 1 || trace == nil else { throw ValidationError("--trace writes one run: drop it or --runs") }
         try FilterStackArgument.check(filterNames, command: "simulate", participants: participants)
         // The rest of what makes a run impossible is the configuration's to say: the same
         // checks refuse an edited trace header (`psync trace replay --verify`).
@@ -73,6 +78,9 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
+        if swarm && runs > 1 { return try runSwarm() }
+        let config = swarm ? Swarm.config(seed: seed) : self.config
+        if swarm { print("swarm seed \(seed): \(config.reproductionCommand(tool: PsyncCLI.commandName))") }
         let writer = try trace.map { path throws(TraceError) in try LZ4TraceWriter(path: path) }
         let simulator = Simulator(config, trace: writer)
         let progress = ProgressLine.make()
@@ -92,11 +100,34 @@ struct SimulateCommand: ParsableCommand {
         guard !noCheck else { return }
         let violations = Checker.check(result) + FilterChecker.check(result)
         if violations.isEmpty {
-            print("checks: images converge, receive order respects context, graphs are transitive reductions\(restart.isEmpty ? "" : ", restarted participants hold every message that survived (Section 5.1)")\(filterNames.isEmpty ? "" : ", filters keep their promises"): ok")
+            print("checks: images converge, receive order respects context, graphs are transitive reductions\(config.faults.restarts.isEmpty ? "" : ", restarted participants hold every message that survived (Section 5.1)")\(config.filters.isEmpty ? "" : ", filters keep their promises"): ok")
         } else {
             for v in violations.prefix(20) { print("violation: \(v)") }
             print("seed \(seed) failed; reproduce with: \(config.reproductionCommand(tool: PsyncCLI.commandName))")
+            if swarm { print("shrunk: \(Swarm.shrink(config).reproductionCommand(tool: PsyncCLI.commandName))") }
             throw ExitCode(1)
         }
+    }
+}
+
+extension SimulateCommand {
+    /// `--swarm --runs N`: seeds `seed..<seed+N`, one line per failure (with its shrunk
+    /// configuration), progress every 100 runs on a terminal's stderr, and the count.
+    func runSwarm() throws {
+        var failed: [UInt64] = []
+        for s in seed..<(seed + UInt64(runs)) {
+            let config = Swarm.config(seed: s)
+            let violations = Swarm.violations(config)
+            if !violations.isEmpty {
+                failed.append(s)
+                print("swarm seed \(s) failed: \(violations.prefix(3).map(\.description).joined(separator: "; "))")
+                print("  reproduce: \(PsyncCLI.commandName) simulate --swarm --seed \(s)")
+                print("  shrunk:    \(Swarm.shrink(config).reproductionCommand(tool: PsyncCLI.commandName))")
+            }
+            let done = Int(s - seed) + 1
+            if done % 100 == 0 { printError("swarm: \(done) of \(runs) runs, \(failed.count) failed") }
+        }
+        print("swarm: \(runs) runs from seed \(seed), \(failed.count) failed" + (failed.isEmpty ? "" : ": seeds \(failed.map(String.init).joined(separator: ", "))"))
+        if !failed.isEmpty { throw ExitCode(1) }
     }
 }

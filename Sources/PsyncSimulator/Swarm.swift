@@ -1,0 +1,117 @@
+import Psync
+import PsyncFilters
+
+/// Swarm testing (Groce et al., ISSTA 2012): every option of a run (participants, workload,
+/// network faults, partitions, crashes, filter stack) is drawn from the seed, so that a thousand
+/// seeds try a thousand different mixtures instead of one configuration a thousand times; a
+/// failing configuration is shrunk to a smaller one that still fails (`psync simulate --swarm`).
+///
+/// The draw keeps to what the toolkit promises: the default recovery policy (the paper's literal
+/// rule does not converge under sustained loss, README "Recovery"), crashes only where every
+/// filter of the stack states what it promises under them (no filter, or membership above a
+/// total order), and partitions that heal well before the run's time limit.
+public enum Swarm {
+    /// The stacks drawn from (bottom first); all are valid with any number of participants.
+    public static let stacks: [[String]] = [
+        [], ["causal"], ["waves"], ["depth-first"], ["quorum"], ["stable-causal"], ["handshake"],
+        ["commutative"], ["waves", "membership"], ["causal", "quorum"], ["waves", "quorum"],
+    ]
+
+    /// The configuration of swarm seed `seed`.
+    public static func config(seed: UInt64) -> SimulationConfig {
+        var rng = SplitMix64(seed: seed ^ 0x5357_4152_4D00_0000)  // "SWARM": apart from the run's own streams
+        func pick<T>(_ xs: [T]) -> T { xs[Int(rng.next() % UInt64(xs.count))] }
+        func chance(_ p: Double) -> Bool { rng.nextUnit() < p }
+        let n = 2 + Int(rng.next() % 5)
+        let filters = pick(stacks)
+        // Runs stay small (a thousand take a minute or two in a release build): at most 40
+        // messages a participant, 20 with five or six (replies and acknowledgements multiply
+        // them; the long-run property tests take the large conversations).
+        let messages = pick([2, 5, 10, 20, 40])
+        var w = Workload(messagesPerParticipant: n >= 5 ? min(messages, 20) : messages,
+                         meanIntervalNanoseconds: pick([1, 5, 10, 20]) * 1_000_000,
+                         replyProbability: pick([0, 0, 0.2, 0.5]))
+        if filters == ["commutative"] { w.betaFraction = pick([0.1, 0.5]) }
+        var link = LinkModel()
+        link.delay = pick([.constant(nanoseconds: 1_000_000), .uniform(lowNanoseconds: 500_000, highNanoseconds: 5_000_000),
+                           .exponential(baseNanoseconds: 500_000, meanNanoseconds: 2_000_000)])
+        link.lossProbability = pick([0, 0, 0.02, 0.1, 0.2, 0.3])
+        link.duplicateProbability = pick([0, 0, 0.05, 0.1])
+        link.reorderProbability = pick([0, 0, 0.1, 0.3])
+        var faults = FaultSchedule()
+        if chance(0.3) {
+            let start = rng.next() % 200_000_000
+            let side = (0..<UInt32(n)).filter { _ in chance(0.4) }
+            if !side.isEmpty && side.count < n {
+                faults.partitions = [Partition(side: side, startNanoseconds: start, healNanoseconds: start + 50_000_000 + rng.next() % 1_000_000_000)]
+            }
+        }
+        let crashTolerant = filters.isEmpty || filters == ["waves", "membership"]
+        if crashTolerant && n >= 3 && chance(0.25) {
+            faults.crashes = [Crash(host: UInt32(rng.next() % UInt64(n)), atNanoseconds: rng.next() % 300_000_000)]
+        }
+        return SimulationConfig(seed: rng.next(), participants: n, workload: w, network: NetworkModel(link: link),
+                                faults: faults, filters: filters)
+    }
+
+    /// Runs `config` and checks it: the violations, empty if it passed.
+    public static func violations(_ config: SimulationConfig) -> [Checker.Violation] {
+        let result = Simulator(config).run()
+        return Checker.check(result) + FilterChecker.check(result)
+    }
+
+    /// A smaller configuration that still fails (`fails`), by greedy steps that each keep the
+    /// failure: drop a fault, halve the messages, remove a participant, take away loss,
+    /// duplication, reordering and replies. The filter stack and the seed stay: they are what
+    /// the failure is about and what reproduces it. Runs at most `budget` simulations; `factory`
+    /// makes the stack's filters when checking that a smaller configuration can run.
+    public static func shrink(_ config: SimulationConfig, budget: Int = 200, factory: FilterFactory = FilterRegistry.makeStack,
+                              fails: (SimulationConfig) -> Bool = { !violations($0).isEmpty }) -> SimulationConfig {
+        var best = config
+        var runs = 0
+        var improved = true
+        while improved && runs < budget {
+            improved = false
+            for candidate in smaller(best, factory: factory) where runs < budget {
+                runs += 1
+                if fails(candidate) {
+                    best = candidate
+                    improved = true
+                    break
+                }
+            }
+        }
+        return best
+    }
+
+    /// One-step reductions of `c`, largest first.
+    static func smaller(_ c: SimulationConfig, factory: FilterFactory) -> [SimulationConfig] {
+        var out: [SimulationConfig] = []
+        func with(_ change: (inout SimulationConfig) -> Void) {
+            var d = c
+            change(&d)
+            if d != c && d.problems(factory: factory).isEmpty { out.append(d) }
+        }
+        with { $0.faults.partitions = [] }
+        with { $0.faults.crashes = [] }
+        with { $0.workload.messagesPerParticipant = max(1, $0.workload.messagesPerParticipant / 2) }
+        with { $0.workload.messagesPerParticipant -= $0.workload.messagesPerParticipant > 1 ? 1 : 0 }
+        if c.participants > 2 {
+            // The last participant goes, with the faults that name its host.
+            with { d in
+                d.participants -= 1
+                let gone = UInt32(d.participants)
+                d.faults.crashes.removeAll { $0.host == gone }
+                d.faults.partitions = d.faults.partitions.compactMap { p in
+                    let side = p.side.filter { $0 != gone }
+                    return side.isEmpty || side.count == d.participants ? nil : Partition(side: side, startNanoseconds: p.startNanoseconds, healNanoseconds: p.healNanoseconds)
+                }
+            }
+        }
+        with { $0.network.link.lossProbability = 0 }
+        with { $0.network.link.duplicateProbability = 0 }
+        with { $0.network.link.reorderProbability = 0 }
+        with { $0.workload.replyProbability = 0 }
+        return out
+    }
+}
