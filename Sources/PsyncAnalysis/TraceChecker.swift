@@ -46,13 +46,19 @@ public struct TraceChecker {
     public private(set) var graph = TraceGraph()
     public private(set) var violations: [Violation] = []
     public private(set) var events = 0
-    /// Per filter promising a total order: the longest delivery sequence seen, and how far each
-    /// participant has got along it.
-    private var orders: [String: (sequence: [MessageID], positions: [ParticipantID: Int])] = [:]
-    private var totalOrderFilters: [String: Bool] = [:]
+    /// What the records claimed, kept for the checks at the end (`TraceChecker+Claims`): each
+    /// filter's deliveries per participant in order, with their times; its waves and commits per
+    /// participant; the participants membership removed; the header's stack.
+    var deliveries: [String: [ParticipantID: [(MessageID, UInt64)]]] = [:]
+    var waves: [String: [ParticipantID: [(mids: [MessageID], time: UInt64)]]] = [:]
+    var commits: [String: [ParticipantID: [(MessageID, UInt64)]]] = [:]
+    var removed: Set<ParticipantID> = []
+    var stack: [String] = []
+    /// Per host: the time of its last record (a host's records never go back in time).
+    var hostTimes: [HostID: UInt64] = [:]
     /// Whether the header says a real run (clock not `virtual`): crashed hosts may have lost the
     /// tail of their traces.
-    private var realRun = false
+    var realRun = false
     /// The run's partitions (side, start, heal), and the time of its last record that is not a
     /// partition's start or heal or the end: when the run fell quiet.
     private var partitions: [(side: [HostID], start: UInt64, heal: UInt64)] = []
@@ -70,6 +76,7 @@ public struct TraceChecker {
 
     public mutating func observe(_ e: TraceEvent) {
         events += 1
+        checkHostTime(e)
         switch e.kind {
         case .partition, .heal, .end: break
         default: lastActivity = e.time
@@ -77,7 +84,9 @@ public struct TraceChecker {
         switch e.kind {
         case .header(let h):
             realRun = h.clock != "virtual"
+            stack = h.filters
         case .send(_, let p, let m, let preds, _, _):
+            checkSendContext(p, m, preds, host: e.host, at: e.time)
             let arrived = graph.learned[m]
             let known = graph.predecessors(of: m)
             guard !graph.apply(e) else { return }
@@ -100,10 +109,13 @@ public struct TraceChecker {
             return
         case .receive(_, let p, let m):
             checkReceive(p, m, at: e.time)
+            checkReceiveHost(p, m, host: e.host, at: e.time)
         case .stable(_, let p, let m):
             checkStable(p, m, at: e.time)
         case .other("deliver", let fields):
             checkDelivery(fields, at: e.time)
+        case .other(let kind, let fields) where ["wave", "commit", "remove", "readmit"].contains(kind):
+            keepClaim(kind, fields, at: e.time)
         case .partition(let side, let heal):
             partitions.append((side, e.time, heal))
         default:
@@ -136,25 +148,15 @@ public struct TraceChecker {
         }
     }
 
+    /// A delivery is of a message in the participant's view; it is kept for the order checks
+    /// at the end.
     mutating func checkDelivery(_ fields: [(String, JSONValue)], at t: UInt64) {
         let field = { (k: String) in fields.first { $0.0 == k }?.1 }
         guard let filter = field("filter")?.string, let p = field("p")?.string.flatMap(ParticipantID.init(label:)),
               let m = field("mid")?.string.flatMap(MessageID.init(label:)) else { return }
-        if totalOrderFilters[filter] == nil {
-            totalOrderFilters[filter] = (try? FilterRegistry.make(filter).guarantees.contains(.totalOrder)) ?? false
-        }
-        guard totalOrderFilters[filter] == true else { return }
-        var order = orders[filter] ?? ([], [:])
-        let k = order.positions[p, default: 0]
-        if k < order.sequence.count {
-            if order.sequence[k] != m {
-                flag("\(filter): total order", "\(p) delivers \(m) at position \(k + 1), where another participant delivered \(order.sequence[k])", at: t)
-            }
-        } else {
-            order.sequence.append(m)
-        }
-        order.positions[p] = k + 1
-        orders[filter] = order
+        guard let i = graph.position(of: p) else { return flag("deliver", "\(p) is not a participant", at: t) }
+        if !graph.inView(m, of: i) { flag("\(filter): deliver", "\(p) delivers \(m), which is not in its view", at: t) }
+        deliveries[filter, default: [:]][p, default: []].append((m, t))
     }
 
     /// The verdict once the trace has been read; `complete` is false when it ended early.
@@ -174,8 +176,10 @@ public struct TraceChecker {
             // image is one whose trace was not given.)
             let end = lastActivity
             let cutOff = Set(partitions.filter { $0.start <= end && $0.heal > end }.flatMap(\.side))
-            let crashed = graph.crashed
-            let converging = { (h: HostID) in !crashed.contains(h) && !cutOff.contains(h) }
+            // A participant membership removed is masked out by the others, who discarded what
+            // it sent after its removal's cut: its image is not asked to converge either.
+            let crashed = graph.crashed, removedHosts = Set(removed.map(\.host))
+            let converging = { (h: HostID) in !crashed.contains(h) && !cutOff.contains(h) && !removedHosts.contains(h) }
             if !realRun {
                 for p in graph.participants where converging(p.host) && graph.images[p.host] == nil {
                     flag("images converge", "\(p.host) never opened the conversation", at: 0)
@@ -190,14 +194,9 @@ public struct TraceChecker {
                     flag("images converge", "\(host) and \(first) differ (\(diff.joined(separator: "; ")))", at: 0)
                 }
             }
-            for (filter, order) in orders {
-                let running = order.positions.filter { converging($0.key.host) }
-                if Set(running.values).count > 1 {
-                    flag("\(filter): total order at the end", "participants delivered different counts: "
-                         + running.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "), at: 0)
-                }
-            }
+            checkOrdersAtTheEnd(running: Set(graph.participants.filter { converging($0.host) }))
         }
+        checkClaimedOrders()
         if violationCount > 0 { return .invalid }
         return complete ? .valid : .undetermined(readError ?? "the trace ended early")
     }

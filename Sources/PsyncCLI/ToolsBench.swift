@@ -20,7 +20,9 @@ struct ToolsBench: ParsableCommand {
     /// A simulation of 8 participants sized to produce about `records` trace records.
     func trace(records: Int, path: String) throws -> Int {
         var config = SimulationConfig(seed: 11, participants: 8, filters: ["waves"])
-        config.workload = Workload(messagesPerParticipant: max(10, records / 20_000), meanIntervalNanoseconds: 5_000_000, replyProbability: 0.1)
+        // About 1,900 records per message of each participant (2026-11-28; the constant was
+        // 20,000 while recovery flooded under loss, and traces held far fewer messages).
+        config.workload = Workload(messagesPerParticipant: max(10, records / 1_900), meanIntervalNanoseconds: 5_000_000, replyProbability: 0.1)
         config.network.link = LinkModel(delay: .uniform(lowNanoseconds: 1_000_000, highNanoseconds: 4_000_000), lossProbability: 0.02)
         config.recordsHistory = false
         let writer = try LZ4TraceWriter(path: path)

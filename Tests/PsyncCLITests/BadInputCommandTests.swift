@@ -12,8 +12,9 @@ import PsyncTrace
 /// or cannot tell; 64: a command line that cannot run).
 @Suite struct BadInputCommandTests {
     /// A simulated trace's header and records, as edits start from.
-    static func records(filters: [String] = []) throws -> (TraceHeader, [TraceEvent]) {
-        let path = temporaryTrace("source-\(filters.joined(separator: "-")).jsonl.lz4")
+    /// (`name` keeps parallel tests off each other's files.)
+    static func records(filters: [String] = [], name: String = "") throws -> (TraceHeader, [TraceEvent]) {
+        let path = temporaryTrace("source-\(name)-\(filters.joined(separator: "-")).jsonl.lz4")
         try writeTrace(path, seed: 3, filters: filters)
         return try TraceReader.readAll(path: path)
     }
@@ -30,7 +31,7 @@ import PsyncTrace
     /// A `release` earlier than its `hold` (the unsigned subtraction in `TraceStatistics`
     /// trapped): the reader refuses a trace whose time goes backwards, in every tool.
     @Test func timeGoingBackwardsIsRefusedByEveryTool() async throws {
-        let (header, events) = try Self.records()
+        let (header, events) = try Self.records(name: "backwards")
         let release = try #require(events.firstIndex { if case .release = $0.kind { true } else { false } })
         guard case .release(_, let m) = events[release].kind,
               let hold = events[..<release].lastIndex(where: { if case .hold(_, m, _) = $0.kind { true } else { false } }) else {
@@ -58,7 +59,7 @@ import PsyncTrace
     /// filters are).
     @Test func timeLeapsAreRefusedOrAbandoned() async throws {
         FilterRegistry.register("ticking-test", summary: "causal order with a 1 ms timer") { TickingFilter() }
-        let (header, events) = try Self.records(filters: ["waves", "membership"])
+        let (header, events) = try Self.records(filters: ["waves", "membership"], name: "leaps")
         var edited = events
         // The end record leaps: the trace stays complete.
         edited[edited.count - 1].time = UInt64.max
@@ -98,7 +99,7 @@ import PsyncTrace
     @Test(arguments: ["no participants", "100,000 participants", "unknown filter", "quorum:0", "quorum above participants",
                       "zero wire limit", "zero batch limit", "10^12 messages", "negative drop sender", "membership alone"])
     func impossibleHeaderConfigurationsAreRefused(edit: String) async throws {
-        var (header, events) = try Self.records()
+        var (header, events) = try Self.records(name: edit.filter(\.isLetter))
         var config = try SimulationConfig(traceHeader: header)
         switch edit {
         case "no participants": config.participants = 0
