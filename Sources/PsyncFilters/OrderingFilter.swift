@@ -77,6 +77,26 @@ public enum FilterGuarantee: Hashable, Sendable {
     /// Once the run is quiet, every application message in every running image has been
     /// delivered at every running participant.
     case complete
+
+    /// What the promise says, under crashes and partitions too (`psync filters` prints it, and
+    /// the checkers hold filters to exactly this).
+    public var statement: String {
+        switch self {
+        case .causal:
+            "causal: no message is delivered before its predecessors, whatever fails"
+        case .totalOrder:
+            "total order: every participant delivers the same sequence, one a prefix of another while running and the "
+                + "same at the end; a crashed participant's without the messages that vanished with it; a participant "
+                + "membership removed: a prefix of the others'"
+        case .quorum(let n):
+            "quorum: nothing is delivered before \(n.map { "\($0)" } ?? "a majority of the") participants hold it in "
+                + "context; with fewer running or reachable, delivery waits"
+        case .complete:
+            "complete: once the run is quiet, every application message of every running image is delivered at every "
+                + "running participant, if no participant crashed or membership removed those that did (stability and "
+                + "quorums wait for a crashed one), and no partition lasts to the end"
+        }
+    }
 }
 
 /// A message as filters see it.

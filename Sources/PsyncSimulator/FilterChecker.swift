@@ -12,7 +12,8 @@ public enum FilterChecker {
         for (f, name) in r.filters.enumerated() {
             let guarantees = f < r.filterGuarantees.count ? r.filterGuarantees[f] : []
             out += noDuplicates(r, f, name)
-            if guarantees.contains(.complete) { out += complete(r, f, name) }
+            // Completeness is promised while no crashed participant is waited for.
+            if guarantees.contains(.complete) && r.crashedAndAwaited.isEmpty { out += complete(r, f, name) }
             if guarantees.contains(.causal) { out += causal(r, f, name) }
             if guarantees.contains(.totalOrder) { out += totalOrder(r, f, name) }
             for case .quorum(let k) in guarantees { out += quorum(r, f, name, QuorumFilter.size(k, participants: r.config.participants)) }
@@ -20,9 +21,11 @@ public enum FilterChecker {
         return out
     }
 
-    /// Participants held to the promises at quiescence: neither crashed nor removed.
+    /// Participants held to the promises at quiescence: neither crashed, removed, nor cut off by
+    /// a partition when the run fell quiet.
     static func running(_ r: SimulationResult) -> [Int] {
-        (0..<r.config.participants).filter { !r.crashed.contains(HostID(UInt32($0))) && !r.removed.contains($0) }
+        let cutOff = r.cutOffAtEnd
+        return (0..<r.config.participants).filter { !r.crashed.contains(HostID(UInt32($0))) && !r.removed.contains($0) && !cutOff.contains($0) }
     }
 
     static func noDuplicates(_ r: SimulationResult, _ f: Int, _ name: String) -> [Checker.Violation] {

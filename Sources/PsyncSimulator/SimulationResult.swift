@@ -17,6 +17,10 @@ public struct SimulationResult: Sendable {
     /// converge, and of their deliveries only the top filter's are held to the total order (a
     /// prefix of the others'); the filters below ordered a graph the others do not have.
     public var removed: Set<Int> = []
+    /// Crashed participants that some running participant's filters still wait for (its
+    /// `FilterContext.agreed` still holds them): no membership filter removed them, so the
+    /// promise of completeness does not hold (`FilterGuarantee.complete`).
+    public var crashedAndAwaited: Set<Int> = []
     /// Per host (nil if crashed or without an image): each message with its predecessors. With
     /// the threshold Θ and without history recording, only the nodes not reclaimed.
     public var images: [[MessageID: [MessageID]]?]
@@ -95,7 +99,10 @@ extension Simulator {
         return SimulationResult(
             config: config, quiescenceNanoseconds: lastActivity, interruptedAtNanoseconds: interruptedAt, network: network,
             hostCounters: hosts.map(\.counters), crashed: crashed,
-            removed: Set(apps.indices.filter { apps[$0].stack?.context.muted == true }), images: images,
+            removed: Set(apps.indices.filter { apps[$0].stack?.context.muted == true }),
+            crashedAndAwaited: Set(crashed.map { Int($0.rawValue) }.filter { q in
+                apps.indices.contains { i in !crashed.contains(HostID(UInt32(i))) && apps[i].stack?.context.agreed[q] == true }
+            }), images: images,
             frontiers: hosts.map { crashed.contains($0.id) ? nil : $0.frontier(cid) }, memory: hosts.map { $0.memory(cid) },
             reexecutionDivergences: divergences,
             received: apps.map(\.received), histories: apps.map(\.history), historyTimes: apps.map(\.historyTimes),

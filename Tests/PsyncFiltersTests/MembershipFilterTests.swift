@@ -168,3 +168,28 @@ import PsyncSimulator
         #expect(FilterChecker.check(result).contains { $0.property == "membership: total order" })
     }
 }
+
+/// The promise of completeness under a crash (`FilterGuarantee.complete`): it holds once
+/// membership removed the crashed participant, not while the others still wait for it.
+@Suite struct CompletenessUnderCrashTests {
+    static func run(_ filters: [String]) -> SimulationResult {
+        let config = SimulationConfig(seed: 3, participants: 4, workload: Workload(messagesPerParticipant: 10),
+                                      network: NetworkModel(link: LinkModel(lossProbability: 0.05)),
+                                      faults: FaultSchedule(crashes: [Crash(host: 1, atNanoseconds: 20_000_000)]), filters: filters)
+        return Simulator(config).run()
+    }
+
+    @Test func wavesWaitForACrashedParticipantAndMembershipRemovesIt() {
+        let waves = Self.run(["waves"])
+        #expect(waves.crashedAndAwaited == [1])
+        // Not promised, so not checked: the survivors' last waves wait for p1 for ever.
+        #expect(FilterChecker.check(waves).isEmpty)
+        let top = waves.filters.count - 1
+        let delivered = waves.filterDeliveries[top][0].count
+        #expect(delivered < waves.applicationMessages.count, "waves delivered \(delivered) of \(waves.applicationMessages.count)")
+
+        let removed = Self.run(["waves", "membership"])
+        #expect(removed.crashedAndAwaited.isEmpty)
+        #expect(FilterChecker.check(removed).isEmpty, "\(FilterChecker.check(removed).prefix(3))")
+    }
+}
