@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "PsyncAnalysis", targets: ["PsyncAnalysis"]),
         .library(name: "PsyncNIO", targets: ["PsyncNIO"]),
         .library(name: "PsyncLog", targets: ["PsyncLog"]),
+        .library(name: "PsyncAuth", targets: ["PsyncAuth"]),
         .library(name: "PsyncCLI", targets: ["PsyncCLI"]),
         .executable(name: "psync", targets: ["psync"]),
     ],
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The engine: no dependencies beyond the standard library, no clocks, no sockets.
@@ -30,7 +32,10 @@ let package = Package(
         .target(name: "PsyncFilters", dependencies: ["Psync", "PsyncTrace"]),
         // Section 5's non-volatile image: a host's append-only message log (file I/O, so not in the engine).
         .target(name: "PsyncLog", dependencies: ["Psync"]),
-        .target(name: "PsyncSimulator", dependencies: ["Psync", "PsyncTrace", "PsyncFilters",
+        // Authenticated conversations: HMAC-SHA256 per packet, applied by the shells at the byte
+        // boundary (the engine stays free of cryptography).
+        .target(name: "PsyncAuth", dependencies: ["Psync", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "PsyncSimulator", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncAuth",
                                                       .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(
             name: "PsyncAnalysis",
@@ -40,7 +45,7 @@ let package = Package(
         // The UDP shell: one process is one host; real clock, real sockets, the blast layer.
         .target(
             name: "PsyncNIO",
-            dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncLog",
+            dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncLog", "PsyncAuth",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")]
         ),
@@ -49,7 +54,7 @@ let package = Package(
         .target(
             name: "PsyncCLI",
             dependencies: [
-                "Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncNIO",
+                "Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncNIO", "PsyncAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -60,8 +65,9 @@ let package = Package(
         .testTarget(name: "PsyncTraceTests", dependencies: ["Psync", "PsyncTrace", "PsyncSimulator"]),
         .testTarget(name: "PsyncFiltersTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator"]),
         .testTarget(name: "PsyncSimulatorTests", dependencies: ["Psync", "PsyncSimulator"]),
-        .testTarget(name: "PsyncNIOTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncNIO"]),
+        .testTarget(name: "PsyncNIOTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncNIO", "PsyncAuth"]),
         .testTarget(name: "PsyncLogTests", dependencies: ["Psync", "PsyncLog", "PsyncSimulator"]),
+        .testTarget(name: "PsyncAuthTests", dependencies: ["Psync", "PsyncAuth", "PsyncTrace", "PsyncSimulator", "PsyncAnalysis"]),
         .testTarget(name: "PsyncCLITests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncCLI",
                                                        .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "PsyncAnalysisTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis"]),

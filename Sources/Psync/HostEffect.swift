@@ -153,6 +153,9 @@ public enum DropReason: String, Sendable, CaseIterable, Codable {
     /// Simulator faults, recorded by the simulator rather than the engine: random loss, a
     /// partition, a crashed destination, and a drop rule of the fault schedule.
     case loss, partition, crashed, scripted
+    /// Recorded by the shells of authenticated conversations (`PsyncAuth`): a packet whose
+    /// HMAC tag is missing or wrong, forged or altered by someone without the conversation's key.
+    case unauthenticated
 }
 
 /// Running totals a host keeps whether or not events are reported.

@@ -123,6 +123,18 @@ public enum WireCodec {
 
     // MARK: Decoding
 
+    /// The conversation a packet belongs to, read from its header only (magic, version, cid):
+    /// what a shell needs to pick the conversation's key before it trusts the rest
+    /// (authenticated conversations, `PsyncAuth`).
+    public static func conversation(of bytes: [UInt8]) throws(WireError) -> ConversationID {
+        guard bytes.count >= 5 else { throw .truncated(offset: bytes.count) }
+        guard bytes[0] == magic.0, bytes[1] == magic.1 else { throw .badMagic }
+        guard bytes[2] == version else { throw .unsupportedVersion(bytes[2]) }
+        var r = Reader(bytes: bytes)
+        r.offset = 5
+        return ConversationID(try r.varint())
+    }
+
     public static func decode(_ bytes: [UInt8], limits: Limits = Limits()) throws(WireError) -> Packet {
         var r = Reader(bytes: bytes)
         guard bytes.count >= 5 else { throw .truncated(offset: bytes.count) }

@@ -17,8 +17,8 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Payload bytes per message.") var payload = 16
 
     func run() throws {
-        let counts = try list(participants, "--participants")
-        let sizeList = try list(sizes, "--sizes")
+        let counts = try positiveIntegers(participants, "--participants")
+        let sizeList = try positiveIntegers(sizes, "--sizes")
         print("participants  messages  ns/message  receptions/s  ratio to \(sizeList[0])")
         for n in counts {
             var baseline: Double?
@@ -72,12 +72,13 @@ struct EngineBench: ParsableCommand {
             }
         }
     }
+}
 
-    func list(_ text: String, _ name: String) throws -> [Int] {
-        let values = text.split(separator: ",").map { Int($0) }
-        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw ValidationError("\(name) takes positive integers, comma-separated") }
-        return values.map { $0! }
-    }
+/// A benchmark option's comma-separated positive integers.
+func positiveIntegers(_ text: String, _ name: String) throws -> [Int] {
+    let values = text.split(separator: ",").map { Int($0) }
+    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw ValidationError("\(name) takes positive integers, comma-separated") }
+    return values.map { $0! }
 }
 
 func pad(_ value: some CustomStringConvertible, _ width: Int) -> String {

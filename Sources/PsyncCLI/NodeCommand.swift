@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Psync
 import PsyncFilters
+import PsyncAuth
 import PsyncNIO
 import PsyncSimulator
 import PsyncTrace
@@ -54,6 +55,9 @@ struct NodeCommand: AsyncParsableCommand {
     var linger: UInt64 = 1_000_000_000
     @Option(help: "Give up (exit 1) if the workload is not done by then. (default: 120s)", transform: duration) var timeout: UInt64 = 120_000_000_000
     @Option(help: "Section 5: keep this host's non-volatile log here (appended to; read back by --restart).") var log: String?
+    @Option(name: .customLong("key-file"), help: "Authenticated conversations: the file's bytes are the secret (at least 16; e.g. head -c 32 /dev/urandom > key) every node of the run shares; each packet then carries an HMAC-SHA256 tag under its conversation's key, and packets without a right one are dropped and traced.",
+            completion: .file())
+    var keyFile: String?
     @Flag(help: "Section 5: this process replaces one that failed: its participant rejoins by re-execution, with --log's messages first (needs --workload --ring --no-acks, and on every node --log, from which it serves what it freed, or --keep-payloads).")
     var restart = false
 
@@ -98,6 +102,7 @@ struct NodeCommand: AsyncParsableCommand {
             ("messages", .uint(UInt64(messages))), ("drop", .double(drop)), ("duplicate", .double(duplicate)),
             ("delay", .string(delay.description)), ("recovery", .string(engine.recovery.rawValue)),
             ("engine", .array((engine.host.engineArguments ?? []).map { .string($0) })),
+            ("authenticated", .bool(keyFile != nil)),
         ])
         var config = NodeConfig(host: host, listen: endpoint, peers: book, engine: engine.host, seed: seed,
                                 faults: LinkModel(delay: delay, lossProbability: drop, duplicateProbability: duplicate,
@@ -107,6 +112,15 @@ struct NodeCommand: AsyncParsableCommand {
         config.runParticipants = book.hostIDs.map { ParticipantID(host: $0) }
         config.runFilters = filterNames
         config.logPath = log
+        if let keyFile {
+            let secret: [UInt8]
+            do { secret = Array(try Data(contentsOf: URL(fileURLWithPath: keyFile))) } catch {
+                throw ValidationError("cannot read --key-file \(keyFile): \(error.localizedDescription)")
+            }
+            do { config.authentication = try PacketAuthenticator(secret: secret) } catch {
+                throw ValidationError("--key-file \(keyFile): \(error.description)")
+            }
+        }
         return config
     }
 

@@ -41,6 +41,11 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "A crashed host comes back, HOST@TIME[:reexecute|:checkpoint][:log] (Section 5; needs --ring --no-acks, no filter; every host then keeps a log of what it collected and serves freed messages from it).",
             transform: HostRestart.init(parsing:))
     var restart: [HostRestart] = []
+    @Flag(help: "Authenticated conversation: every packet carries an HMAC-SHA256 tag under the conversation's key (from a secret the seed gives); packets that fail are dropped and traced as 'unauthenticated'.")
+    var authenticate = false
+    @Option(help: "An adversary without the key, KIND:HOST@TIME (repeatable): forge (a message claiming to come from another participant), alter (the next data packet to HOST changed in flight), replay (the newest data packet seen, again).",
+            transform: Attack.init(parsing:))
+    var attack: [Attack] = []
     @Option(help: "Fraction of data messages that are non-commutative operations (for the commutative filter).") var beta = 0.0
     @Flag(name: .customLong("no-acks"), help: "Do not acknowledge data after the budget is spent.") var noAcks = false
     @Flag(help: "Pass a token around the participants: each sends its next data message when its predecessor's arrives (--interval and --reply unused).") var ring = false
@@ -73,8 +78,8 @@ struct SimulateCommand: ParsableCommand {
                                pattern: ring ? .ring : nil),
             network: NetworkModel(link: LinkModel(delay: delay, lossProbability: loss, duplicateProbability: duplicate,
                                                   reorderProbability: reorder, reorderDelayMaxNanoseconds: reorderDelay)),
-            faults: FaultSchedule(partitions: partition, crashes: crash, restarts: restart), host: engine.host,
-            recordsHistory: !noCheck, filters: filterNames)
+            faults: FaultSchedule(partitions: partition, crashes: crash, restarts: restart, attacks: attack), host: engine.host,
+            recordsHistory: !noCheck, filters: filterNames, authenticated: authenticate)
     }
 
     func run() throws {

@@ -1,4 +1,5 @@
 import Psync
+import PsyncAuth
 import PsyncSimulator
 import PsyncTrace
 
@@ -36,6 +37,10 @@ public struct NodeConfig: Sendable {
     public var receiveBufferBytes: Int
     /// Fragment size and buffer bounds of the blast layer.
     public var blast: BlastConfig
+    /// Authenticated conversations: every packet sent is sealed with an HMAC-SHA256 tag under
+    /// its conversation's key, every packet received must carry a right one (`PsyncAuth`); the
+    /// tag covers the packet before the blast layer cuts it. nil: the paper's trusted network.
+    public var authentication: PacketAuthenticator?
 
     public init(host: HostID, listen: PeerAddressBook.Endpoint, peers: PeerAddressBook = PeerAddressBook(),
                 engine: HostConfig = HostConfig(), seed: UInt64 = 1, faults: LinkModel = FaultInjector.none.link,
@@ -75,4 +80,6 @@ public struct NodeCounters: Sendable, Equatable {
     public var unknownSourceDrops = 0
     /// Datagrams the socket refused to send (the error is traced).
     public var sendErrors = 0
+    /// Packets whose authentication tag was missing or wrong: dropped before the engine.
+    public var unauthenticatedDrops = 0
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import Psync
+import PsyncAuth
 import PsyncTrace
 
 /// The socket side of a node: packets out through fault injection, datagrams in through the
@@ -7,7 +8,8 @@ import PsyncTrace
 /// `packet_in`, drops with their reasons), so real and simulated traces read alike.
 extension NodeCore {
     func transmit(_ packet: Packet, to destinations: [HostID], now time: UInt64) {
-        let bytes = WireCodec.encode(packet, limits: host.config.wireLimits)
+        var bytes = WireCodec.encode(packet, limits: host.config.wireLimits)
+        if authenticator != nil { bytes = authenticator!.seal(bytes, conversation: packet.conversation) }
         let datagrams = blastSender.fragments(of: bytes, now: time)
         for to in destinations {
             guard let address = addresses[to] else {
@@ -127,7 +129,19 @@ extension NodeCore {
         armBlastTimer()
     }
 
-    func deliverToEngine(_ bytes: [UInt8], from: HostID, now time: UInt64) {
+    func deliverToEngine(_ sealed: [UInt8], from: HostID, now time: UInt64) {
+        var bytes = sealed
+        if authenticator != nil {
+            switch authenticator!.open(sealed) {
+            case .success(let packet):
+                bytes = packet
+            case .failure(let why):
+                counters.unauthenticatedDrops += 1
+                return record(.drop(DropRecord(reason: DropReason.unauthenticated.rawValue,
+                                               conversation: try? WireCodec.conversation(of: sealed), from: from, to: host.id,
+                                               detail: why.description)), at: time)
+            }
+        }
         let input: HostInput
         if let packet = try? WireCodec.decode(bytes, limits: host.config.wireLimits) {
             record(.packetIn(PacketRecord(packet, peer: from, bytes: bytes.count)), at: time)

@@ -1,5 +1,6 @@
 import NIOCore
 import Psync
+import PsyncAuth
 import PsyncLog
 import PsyncFilters
 import PsyncSimulator
@@ -30,6 +31,8 @@ final class NodeCore {
     var messageLog: MessageLog?
     var logged: [AddNode] = []
     var counters = NodeCounters()
+    /// Seals and opens packets of authenticated conversations (`NodeConfig.authentication`).
+    var authenticator: PacketAuthenticator?
     var timers: [TimerID: ArmedTimer] = [:]
     var conversations: [ConversationKey: LocalConversation] = [:]
     var openWaiters: [ParticipantID: OpenWaiter] = [:]
@@ -66,6 +69,7 @@ final class NodeCore {
     init(config: NodeConfig, eventLoop: EventLoop) throws {
         self.config = config
         self.eventLoop = eventLoop
+        authenticator = config.authentication
         var engine = config.engine
         engine.reportsEvents = config.tracePath != nil
         if let path = config.logPath {

@@ -8,33 +8,39 @@ public struct FaultSchedule: Codable, Sendable, Equatable {
     public var drops: [DropRule]
     /// Crashed hosts that come back (Section 5), with their volatile state lost.
     public var restarts: [HostRestart]
+    /// An adversary's forged, altered and replayed packets (authenticated conversations).
+    public var attacks: [Attack]
 
-    public init(partitions: [Partition] = [], crashes: [Crash] = [], drops: [DropRule] = [], restarts: [HostRestart] = []) {
+    public init(partitions: [Partition] = [], crashes: [Crash] = [], drops: [DropRule] = [], restarts: [HostRestart] = [],
+                attacks: [Attack] = []) {
         self.partitions = partitions
         self.crashes = crashes
         self.drops = drops
         self.restarts = restarts
+        self.attacks = attacks
     }
 
-    enum CodingKeys: String, CodingKey { case partitions, crashes, drops, restarts }
+    enum CodingKeys: String, CodingKey { case partitions, crashes, drops, restarts, attacks }
 
-    /// Schedules written before restarts existed have none.
+    /// Schedules written before restarts or attacks existed have none.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         partitions = try c.decode([Partition].self, forKey: .partitions)
         crashes = try c.decode([Crash].self, forKey: .crashes)
         drops = try c.decode([DropRule].self, forKey: .drops)
         restarts = try c.decodeIfPresent([HostRestart].self, forKey: .restarts) ?? []
+        attacks = try c.decodeIfPresent([Attack].self, forKey: .attacks) ?? []
     }
 
-    /// Restarts are written only when there are some: runs without them keep the headers they
-    /// had.
+    /// Restarts and attacks are written only when there are some: runs without them keep the
+    /// headers they had.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(partitions, forKey: .partitions)
         try c.encode(crashes, forKey: .crashes)
         try c.encode(drops, forKey: .drops)
         if !restarts.isEmpty { try c.encode(restarts, forKey: .restarts) }
+        if !attacks.isEmpty { try c.encode(attacks, forKey: .attacks) }
     }
 
     /// Whether a packet sent at `time` from `a` to `b` crosses an active partition.

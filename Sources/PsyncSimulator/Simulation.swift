@@ -1,4 +1,5 @@
 import Psync
+import PsyncAuth
 import PsyncFilters
 import PsyncTrace
 
@@ -21,11 +22,16 @@ public struct SimulationConfig: Codable, Sendable, Equatable {
     /// names, such as ["waves"] or ["waves", "membership"]); empty: the application receives
     /// straight from Psync.
     public var filters: [String]
+    /// Authenticated conversations (`PsyncAuth`): every packet carries an HMAC-SHA256 tag
+    /// under the conversation's key, derived from a secret the seed gives; packets that fail
+    /// are dropped and traced. nil (the default) is the paper's trusted network; optional so
+    /// that headers written before it read as that.
+    public var authenticated: Bool?
 
     public init(seed: UInt64 = 1, participants: Int = 3, workload: Workload = Workload(),
                 network: NetworkModel = NetworkModel(), faults: FaultSchedule = FaultSchedule(),
                 host: HostConfig = HostConfig(), timeLimitNanoseconds: UInt64 = 3_600_000_000_000,
-                recordsHistory: Bool = true, filters: [String] = []) {
+                recordsHistory: Bool = true, filters: [String] = [], authenticated: Bool = false) {
         self.seed = seed
         self.participants = participants
         self.workload = workload
@@ -35,6 +41,7 @@ public struct SimulationConfig: Codable, Sendable, Equatable {
         self.timeLimitNanoseconds = timeLimitNanoseconds
         self.recordsHistory = recordsHistory
         self.filters = filters
+        self.authenticated = authenticated ? true : nil
     }
 
     /// A simulation runs one conversation; its id is fixed so traces of different seeds line up.
@@ -56,7 +63,7 @@ public final class Simulator {
     public let config: SimulationConfig
     public internal(set) var hosts: [Host] = []
     public private(set) var now: UInt64 = 0
-    public private(set) var network = NetworkCounters()
+    public internal(set) var network = NetworkCounters()
     public let trace: TraceSink?
     /// Builds a participant's filter stack (one per participant, bottom first).
     let makeStack: () -> [OrderingFilter]
@@ -83,6 +90,8 @@ public final class Simulator {
         case scripted(Int)
         /// Only scheduled when tracing, to record partitions starting and healing.
         case partition(Int, healing: Bool)
+        /// `config.faults.attacks[k]`.
+        case attack(Int)
     }
 
     var queue = EventQueue<Event>()
@@ -116,6 +125,10 @@ public final class Simulator {
     var incarnations: [Int] = []
     /// Re-executions that sent something else than the first time (a checker reports them).
     var divergences: [(participant: Int, message: MessageID)] = []
+    /// Authenticated conversations: what seals and opens the hosts' packets (nil: the paper's
+    /// trusted network), and the adversary of `config.faults.attacks`.
+    var authenticator: PacketAuthenticator?
+    var adversary: Adversary
 
     /// A simulation whose filter stack is `config.filters`, made by `factory` (the registry's
     /// filters by default; replay passes the factory a trace's filters need). Every name must be
@@ -159,6 +172,8 @@ public final class Simulator {
             apps.append(ScriptedParticipant(index: i, pid: config.participantIDs[i], rng: root.split(),
                                             newestData: Array(repeating: nil, count: config.participants)))
         }
+        adversary = Adversary(seed: config.seed)
+        if config.authenticated == true { authenticator = Adversary.conversationSecret(seed: config.seed) }
         initialApps = apps
         checkpoints = Array(repeating: nil, count: config.participants)
         incarnations = Array(repeating: 0, count: config.participants)
@@ -169,6 +184,7 @@ public final class Simulator {
     public func run() -> SimulationResult {
         for crash in config.faults.crashes { queue.push(.crash(HostID(crash.host)), at: crash.atNanoseconds) }
         for (k, r) in config.faults.restarts.enumerated() { queue.push(.restart(k), at: r.atNanoseconds) }
+        for (k, a) in config.faults.attacks.enumerated() { queue.push(.attack(k), at: a.atNanoseconds) }
         if let trace {
             trace.record(TraceEvent(time: 0, host: nil, .header(config.traceHeader)))
             for (k, p) in config.faults.partitions.enumerated() {
@@ -207,8 +223,10 @@ public final class Simulator {
                 return
             }
             lastActivity = now
+            let (packet, bytes) = arriving(packet, bytes, to: to)
             record(to, .packetIn(PacketRecord(packet, peer: from, bytes: bytes.count)))
-            apply(hosts[Int(to.rawValue)].handle(.datagram(bytes, from: from), now: Instant(nanoseconds: now)), host: to)
+            guard let datagram = opened(bytes, packet, from: from, to: to) else { return }
+            apply(hosts[Int(to.rawValue)].handle(.datagram(datagram, from: from), now: Instant(nanoseconds: now)), host: to)
         case .timer(let host, let id, let deadline):
             guard !crashed.contains(host), timerDeadlines[host]?[id] == deadline else { return }
             timerDeadlines[host]?[id] = nil
@@ -239,6 +257,9 @@ public final class Simulator {
         case .partition(let k, let healing):
             let side = config.faults.partitions[k].side.map(HostID.init)
             record(nil, healing ? .heal(side: side) : .partition(side: side, healAt: config.faults.partitions[k].healNanoseconds))
+        case .attack(let k):
+            lastActivity = now
+            attack(config.faults.attacks[k])
         }
     }
 
@@ -253,7 +274,9 @@ public final class Simulator {
             effectObserver?(host, now, effect)
             switch effect {
             case .transmit(let packet, let destinations):
-                let bytes = WireCodec.encode(packet, limits: config.host.wireLimits)
+                var bytes = WireCodec.encode(packet, limits: config.host.wireLimits)
+                if authenticator != nil { bytes = authenticator!.seal(bytes, conversation: packet.conversation) }
+                adversary.observe(packet, bytes, from: host)
                 for to in destinations { transmit(packet, bytes, from: host, to: to) }
             case .setTimer(let id, let deadline):
                 timerDeadlines[host, default: [:]][id] = deadline.nanoseconds
@@ -321,4 +344,8 @@ public struct NetworkCounters: Sendable, Equatable {
     public var droppedByPartition = 0
     public var droppedByRule = 0
     public var droppedAtCrashedHost = 0
+    /// Packets whose authentication tag was missing or wrong (authenticated conversations).
+    public var droppedUnauthenticated = 0
+    /// Packets the adversary of the fault schedule forged, altered or replayed.
+    public var attacked = 0
 }

@@ -29,6 +29,8 @@ extension SimulationConfig {
         }
         for c in faults.crashes { args += ["--crash", "\(c.host)@\(formatDuration(c.atNanoseconds))"] }
         for r in faults.restarts { args += ["--restart", r.argument] }
+        for a in faults.attacks { args += ["--attack", a.argument] }
+        if authenticated == true { args.append("--authenticate") }
         return args
     }
 

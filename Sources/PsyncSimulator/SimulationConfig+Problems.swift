@@ -43,6 +43,7 @@ extension SimulationConfig {
             if p.startNanoseconds > p.healNanoseconds { found.append("a partition heals before it starts") }
         }
         for c in faults.crashes where !isHost(c.host) { found.append("a crash names a host outside 0..<\(n)") }
+        for a in faults.attacks where !isHost(a.host) { found.append("attack \(a.argument) names a host outside 0..<\(n)") }
         for d in faults.drops where !(0..<n).contains(d.sender) || !(d.from.map(isHost) ?? true) || !(d.to ?? []).allSatisfy(isHost) {
             found.append("a drop rule names a participant outside 0..<\(n)")
         }

@@ -63,16 +63,18 @@ public struct Percentiles: Equatable {
 }
 
 extension SimulationResult {
-    /// Send-to-receive times of every Psync receive (own messages are never received).
+    /// Send-to-receive times of every Psync receive (own messages are never received). A
+    /// receive before its message was sent is of a forgery under the same id (an `Attack` on a
+    /// conversation without authentication): it has no latency.
     public var receiveLatencies: [UInt64] {
-        receivedAt.flatMap { $0.compactMap { m, t in sentAt[m].map { t - $0 } } }
+        receivedAt.flatMap { $0.compactMap { m, t in sentAt[m].flatMap { t >= $0 ? t - $0 : nil } } }
     }
 
     /// Send-to-deliver times of the application messages filter `f` delivered, at every participant.
     public func deliveryLatencies(filter f: Int) -> [UInt64] {
         filterDeliveries[f].flatMap { deliveries in
             deliveries.compactMap { d in
-                guard case .application = d.content, let sent = sentAt[d.message] else { return nil }
+                guard case .application = d.content, let sent = sentAt[d.message], d.time >= sent else { return nil }
                 return d.time - sent
             }
         }

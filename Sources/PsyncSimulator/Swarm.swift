@@ -9,7 +9,9 @@ import PsyncFilters
 /// The draw keeps to what the toolkit promises: the default recovery policy (the paper's literal
 /// rule does not converge under sustained loss, README "Recovery") and partitions that heal well
 /// before the run's time limit. Crashes go with any stack: each filter's promise says what holds
-/// under one (`FilterGuarantee.statement`), and the checkers hold it to that.
+/// under one (`FilterGuarantee.statement`), and the checkers hold it to that. A fifth of the
+/// runs are authenticated and attacked (`Attack`): forgeries and alterations must change
+/// nothing. (Unauthenticated runs are not attacked: there the attacks are meant to succeed.)
 public enum Swarm {
     /// The stacks drawn from (bottom first); all are valid with any number of participants.
     public static let stacks: [[String]] = [
@@ -49,8 +51,17 @@ public enum Swarm {
         if n >= 3 && chance(0.25) {
             faults.crashes = [Crash(host: UInt32(rng.next() % UInt64(n)), atNanoseconds: rng.next() % 300_000_000)]
         }
+        // From a generator of its own, so that adding the adversary left every other draw as it was.
+        var adversary = SplitMix64(seed: seed ^ 0x4144_5645_5253_4152)  // "ADVERSAR"
+        let authenticated = adversary.nextUnit() < 0.2
+        if authenticated {
+            faults.attacks = (0..<(1 + adversary.next() % 3)).map { _ in
+                Attack(Attack.Kind.allCases[Int(adversary.next() % 3)], host: UInt32(adversary.next() % UInt64(n)),
+                       atNanoseconds: adversary.next() % 200_000_000)
+            }
+        }
         return SimulationConfig(seed: rng.next(), participants: n, workload: w, network: NetworkModel(link: link),
-                                faults: faults, filters: filters)
+                                faults: faults, filters: filters, authenticated: authenticated)
     }
 
     /// Runs `config` and checks it: the violations, empty if it passed.
@@ -93,6 +104,7 @@ public enum Swarm {
         }
         with { $0.faults.partitions = [] }
         with { $0.faults.crashes = [] }
+        with { $0.faults.attacks = [] }
         with { $0.workload.messagesPerParticipant = max(1, $0.workload.messagesPerParticipant / 2) }
         with { $0.workload.messagesPerParticipant -= $0.workload.messagesPerParticipant > 1 ? 1 : 0 }
         if c.participants > 2 {
@@ -101,6 +113,7 @@ public enum Swarm {
                 d.participants -= 1
                 let gone = UInt32(d.participants)
                 d.faults.crashes.removeAll { $0.host == gone }
+                d.faults.attacks.removeAll { $0.host == gone }
                 d.faults.partitions = d.faults.partitions.compactMap { p in
                     let side = p.side.filter { $0 != gone }
                     return side.isEmpty || side.count == d.participants ? nil : Partition(side: side, startNanoseconds: p.startNanoseconds, healNanoseconds: p.healNanoseconds)

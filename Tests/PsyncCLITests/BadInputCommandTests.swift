@@ -142,6 +142,17 @@ import PsyncTrace
         #expect(await exitStatus(["simulate", "--messages", "3", "--filter", "quorum:3"]) == 0)
         #expect(await exitStatus(["simulate", "--messages", "3", "--filter", "waves,membership"]) == 0)
         #expect(await exitStatus(["node", "--me", "0", "--peers", "0=127.0.0.1:1,1=127.0.0.1:2", "--filter", "quorum:3"]) == 64)
+        // Authenticated conversations: a secret too short, a key file that is not there, an
+        // attack on a host the run does not have or spelt wrong.
+        let shortKey = temporaryTrace("short.key")
+        try Data(repeating: 1, count: 15).write(to: URL(fileURLWithPath: shortKey))
+        for keyFile in [shortKey, temporaryTrace("missing.key")] {
+            #expect(await exitStatus(["node", "--me", "0", "--peers", "0=127.0.0.1:1,1=127.0.0.1:2", "--key-file", keyFile]) == 64)
+        }
+        for attack in ["forge:3@1ms", "forge:1", "steal:1@1ms"] {
+            #expect(await exitStatus(["simulate", "--messages", "3", "--authenticate", "--attack", attack]) == 64, "\(attack)")
+        }
+        #expect(await exitStatus(["simulate", "--messages", "3", "--authenticate", "--attack", "forge:1@5ms", "--attack", "alter:0@1ms"]) == 0)
 
         let trace = temporaryTrace("dot-options.jsonl.lz4")
         try writeTrace(trace)

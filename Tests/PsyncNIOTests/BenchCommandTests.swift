@@ -44,6 +44,21 @@ import Testing
         #expect(servers("pingpong udp-server|pingpong tcp-server") == 0, "a C server was left behind")
     }
 
+    /// `psync bench auth` with tiny counts: a row per payload size with both figures, and the
+    /// simulated conversation with and without authentication (32 more bytes per packet).
+    @Test func authenticationBenchmarkPrintsBothFiguresPerSize() throws {
+        let (status, text) = try run(["bench", "auth", "--payloads", "32,1024", "--packets", "50", "--repeats", "1", "--messages", "20"])
+        #expect(status == 0, "\(text)")
+        let lines = text.split(separator: "\n").map { $0.split(separator: " ") }
+        let sizes = lines.filter { $0.first == "32" || $0.first == "1024" }
+        #expect(sizes.count == 2 && sizes.allSatisfy { $0.count == 6 && $0[5].hasSuffix("x") }, "\(text)")
+        let runs = lines.filter { $0.first == "plain" || $0.first == "authenticated" }
+        #expect(runs.count == 2, "\(text)")
+        if runs.count == 2, let plainPackets = Int(runs[0][2]), let plainBytes = Int(runs[0][3]), let bytes = Int(runs[1][3]) {
+            #expect(bytes == plainBytes + 32 * plainPackets, "\(text)")
+        }
+    }
+
     /// `psync bench token` with tiny counts: both transports complete for rings of 2 and 3, and no
     /// peer process is left behind.
     @Test func tokenBenchmarkRunsBothTransports() async throws {
