@@ -19,6 +19,11 @@ public final class FilterContext {
     /// While true, nothing this participant sends reaches Psync (a membership filter mutes a
     /// participant that has been removed, Section 3.2.4, until it is readmitted).
     public var muted = false
+    /// Which messages a total-order filter may put in what it commits, as a membership filter
+    /// decides it (Section 3.2.4; nil: every message). A participant removed while partitioned
+    /// may keep sending until it learns of its removal; those messages must be left out of the
+    /// order by every survivor alike, whenever each learns of the removal (`Admission`).
+    public var admission: ((MessageID) -> Admission)?
     /// This participant's most recent message, whoever sent it (application or filter).
     public internal(set) var lastSent: MessageID?
     unowned var stack: FilterStack!
@@ -61,6 +66,9 @@ public final class FilterContext {
         return !acked.contains(true)
     }
 
+    /// Whether a total-order filter may order `m` now (`admission`).
+    public func admits(_ m: MessageID) -> Admission { admission?(m) ?? .admitted }
+
     /// The message `m` of the view, with its content unframed.
     public func message(_ m: MessageID) -> FilterMessage? {
         guard let payload = try? host.payload(m, in: conversation, as: participant) else { return nil }
@@ -101,4 +109,16 @@ public final class FilterContext {
     public func record(_ kind: String, from filter: OrderingFilter, _ fields: @autoclosure () -> [(String, JSONValue)]) {
         stack.record(kind, filter: filter.name, fields())
     }
+}
+
+/// A membership filter's answer about one message (`FilterContext.admission`).
+public enum Admission: Sendable {
+    /// Order it as usual.
+    case admitted
+    /// Its sender is suspected and it may come after the cut of its removal: commit nothing that
+    /// would include it until that is known.
+    case pending
+    /// Its sender was removed and it comes after the removal's cut: never order it; it counts as
+    /// settled, so that messages of others that followed it can be ordered.
+    case excluded
 }

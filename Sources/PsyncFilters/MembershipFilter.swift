@@ -17,8 +17,16 @@ import PsyncTrace
 ///   precede that survivor's SUSPECT, so every survivor has them: all survivors hold the same q
 ///   messages, and the total order below stays the same everywhere (it depends only on the graph;
 ///   the agreed set only decides when a wave may commit, and removing a crashed participant from
-///   it is safe once its messages are final). This assumes the suspicion timeout exceeds message
-///   delays, retransmissions included, which is what makes a crash tell apart from a slow host.
+///   it is safe once its messages are final).
+/// - The cut: a participant cut off by a partition is not crashed, and may keep sending (and,
+///   the partition healed, be heard) until it learns of its removal. Its messages that precede
+///   some SUSPECT of it are the cut, the same set at every survivor (they all hold every
+///   SUSPECT); the total order below admits its messages up to the cut only (`Admission`).
+///   Before it knows whether q will be removed, a participant that suspected q holds any wave
+///   with a message of q it got after suspecting, unless another participant followed that
+///   message before suspecting q (then it is in the cut if q is ever removed): so no survivor
+///   orders a message of q that another survivor leaves out. (Acknowledgements, ordered but
+///   never delivered, are exempt: with or without one, a wave delivers the same.)
 /// - The removal takes effect in the total order right after the last SUSPECT(q): the same
 ///   position at every participant. It is reported as a `remove` trace event and in `changes`.
 /// - Join: any participant may propose READMIT(q) (`proposeReadmit`); where it falls in the
@@ -53,6 +61,15 @@ public final class MembershipFilter: OrderingFilter {
     private var suspicionsOrdered: [ParticipantIndex: Set<ParticipantIndex>] = [:]
     private var certified: Set<ParticipantIndex> = []
     private var suspected: Set<ParticipantIndex> = []
+    /// Per suspected q, per participant, the SUSPECT(q) it sent (this participant's included).
+    private var suspicionMessages: [ParticipantIndex: [ParticipantIndex: MessageID]] = [:]
+    /// Per removed q, its last message in the cut; and where it rejoined, if it did.
+    private var cuts: [ParticipantIndex: UInt32] = [:]
+    private var rejoinedAt: [ParticipantIndex: UInt32] = [:]
+    /// Per suspected participant, the sequence numbers of its acknowledgements that came after
+    /// this one suspected it and that the order has not passed yet (their contents may be freed
+    /// before the order reaches them).
+    private var lateAcks: [ParticipantIndex: Set<UInt32>] = [:]
     /// Messages not yet followed by every agreed participant, oldest first, with when they came.
     private var watched: [(MessageID, Instant)] = []
     private var timerArmed = false
@@ -106,6 +123,54 @@ public final class MembershipFilter: OrderingFilter {
         context.sendControl(Control.readmit(q).body, from: self)
     }
 
+    public func start(_ context: FilterContext) {
+        context.admission = { [unowned self, unowned context] m in admission(m, context) }
+    }
+
+    /// Whether the total order below may order `m` (see "The cut" above).
+    func admission(_ m: MessageID, _ context: FilterContext) -> Admission {
+        let q = m.senderIndex
+        if let cut = cuts[q] {
+            if m.sequence <= cut { return .admitted }
+            if let back = rejoinedAt[q], m.sequence >= back { return .admitted }
+            return .excluded
+        }
+        guard let mine = suspicionMessages[q]?[context.me], !context.precedes(m, mine), removable(context) else { return .admitted }
+        // An acknowledgement is ordered but never delivered: a wave with it and the same wave
+        // without it deliver the same, so it need not wait (and a last ACK, which no one ever
+        // follows, would never be vouched for).
+        // The order asks about each sender's next message only: those before it are settled.
+        lateAcks[q] = lateAcks[q]?.filter { $0 >= m.sequence }
+        if lateAcks[q]?.contains(m.sequence) == true { return .admitted }
+        return vouched(m, context) ? .admitted : .pending
+    }
+
+    /// Whether another participant followed `m` before it suspected m's sender, or without
+    /// suspecting it: then m is in the cut if its sender is ever removed (that participant's
+    /// SUSPECT, needed for the removal, follows m).
+    private func vouched(_ m: MessageID, _ context: FilterContext) -> Bool {
+        let q = m.senderIndex
+        for r in context.followers(m) where r != q && !certified.contains(r) {
+            guard let theirs = suspicionMessages[q]?[r] else { return true }
+            if context.precedes(m, theirs) { return true }
+        }
+        return false
+    }
+
+    /// Whether `m` is in the order the others deliver: one of this participant's own messages
+    /// is once it is in the cut of this participant's removal, or, not removed, once vouched
+    /// for (or when no removal is possible).
+    private func isCertain(_ m: MessageID, _ context: FilterContext) -> Bool {
+        guard m.senderIndex == context.me else { return true }
+        if let cut = cuts[context.me] { return m.sequence <= cut || rejoinedAt[context.me].map { m.sequence >= $0 } == true }
+        return !removable(context) || vouched(m, context)
+    }
+
+    /// Whether a removal can still be certified: a majority of the members besides the suspect
+    /// takes at least three members (`agree`). With two, suspicions never remove anyone, so
+    /// they hold nothing back.
+    private func removable(_ context: FilterContext) -> Bool { context.participants.count - certified.count >= 3 }
+
     public func send(_ payload: [UInt8], _ context: FilterContext) -> Bool {
         context.muted ? false : context.send(payload, from: self)
     }
@@ -121,11 +186,22 @@ public final class MembershipFilter: OrderingFilter {
     }
 
     public func viewGrew(_ message: FilterMessage, _ context: FilterContext) {
-        if case .suspect(let q)? = Control(message, filter: name) {
+        switch Control(message, filter: name) {
+        case .suspect(let q)?:
             suspicionsSeen[q, default: []].insert(message.id.senderIndex)
+            if suspicionMessages[q]?[message.id.senderIndex] == nil { suspicionMessages[q, default: [:]][message.id.senderIndex] = message.id }
             certifyIfAgreed(q, context)
+        case .rejoined(let q)?:
+            rejoinedAt[q] = message.id.sequence
+        default:
+            break
         }
-        guard !Acknowledgement.isAck(message) else { return }
+        guard !Acknowledgement.isAck(message) else {
+            if suspicionMessages[message.id.senderIndex]?[context.me] != nil {
+                lateAcks[message.id.senderIndex, default: []].insert(message.id.sequence)
+            }
+            return
+        }
         watched.append((message.id, context.now))
         armTimer(context)
     }
@@ -136,9 +212,32 @@ public final class MembershipFilter: OrderingFilter {
         let others = Set(context.participants.indices).subtracting(certified).subtracting([q])
         guard Self.agree(others, suspicionsSeen[q, default: []]) else { return }
         certified.insert(q)
+        cuts[q] = cut(of: q, context)
+        lateAcks[q] = nil
+        rejoinedAt[q] = nil
         context.agreed[q] = false
         if q == context.me { context.muted = true } else { context.maskOut(context.participants[q]) }
         context.record("certified", from: self, [("target", .string(context.participants[q].description))])
+        // One fewer member to agree: a suspicion that waited for the removed participant's
+        // SUSPECT (a crashed one never sends it) may now be agreed.
+        for other in suspicionsSeen.keys.sorted() where other != q { certifyIfAgreed(other, context) }
+    }
+
+    /// q's last message that precedes some SUSPECT(q) (all are in the view when q is certified).
+    /// A sender's messages form a chain, so those before a given message are a prefix: found by
+    /// bisection.
+    private func cut(of q: ParticipantIndex, _ context: FilterContext) -> UInt32 {
+        let frontier = context.viewFrontier[q]
+        var cut: UInt32 = 0
+        for s in (suspicionMessages[q] ?? [:]).values {
+            var low = cut, high = frontier  // low precedes s (or is 0), high + 1 does not
+            while low < high {
+                let mid = low + (high - low + 1) / 2
+                if context.precedes(MessageID(sender: q, sequence: mid), s) { low = mid } else { high = mid - 1 }
+            }
+            cut = low
+        }
+        return cut
     }
 
     public func timerFired(_ token: Int, _ context: FilterContext) {
@@ -152,7 +251,9 @@ public final class MembershipFilter: OrderingFilter {
                 suspected.insert(q)
                 context.record("suspect", from: self, [("target", .string(context.participants[q].description)),
                                                        ("because", .string(m.description))])
-                context.sendControl(Control.suspect(q).body, from: self)
+                if let mine = context.sendControl(Control.suspect(q).body, from: self) {
+                    suspicionMessages[q, default: [:]][context.me] = mine
+                }
             }
         }
         armTimer(context)
@@ -195,6 +296,8 @@ public final class MembershipFilter: OrderingFilter {
             guard removed.contains(q) else { return }
             removed.remove(q)
             for table in [\MembershipFilter.suspicionsSeen, \MembershipFilter.suspicionsOrdered] { self[keyPath: table][q] = nil }
+            suspicionMessages[q] = nil
+            lateAcks[q] = nil
             certified.remove(q)
             suspected.remove(q)
             context.agreed[q] = true
@@ -225,10 +328,13 @@ public final class MembershipFilter: OrderingFilter {
     /// is in all their images, so a removed participant that delivers only such messages
     /// delivers a prefix of what the survivors deliver (its first message they discarded is
     /// never stable, and it stops there). The cost is latency: a delivery waits for the
-    /// acknowledgements of every member, not for the wave's commit.
+    /// acknowledgements of every member, not for the wave's commit. Nor can it know whether the
+    /// others will leave its own late messages out of the order (past its removal's cut): one
+    /// of its own messages is delivered only once another participant vouches for it (followed
+    /// it before suspecting it), which stability gives at once when no one suspects it.
     public func update(_ context: FilterContext) {
         var n = 0
-        while n < upward.count, context.isAgreedStable(upward[n].id) {
+        while n < upward.count, context.isAgreedStable(upward[n].id), isCertain(upward[n].id, context) {
             context.deliver(upward[n], from: self)
             n += 1
         }

@@ -24,6 +24,12 @@ public struct OrderedDelivery {
 
     public mutating func enqueue(_ m: MessageID) { queue.append(m) }
 
+    /// `m` will never be ordered (`Admission.excluded`): its content and input are let go.
+    public mutating func forget(_ m: MessageID) {
+        contents[m] = nil
+        inputs.remove(m)
+    }
+
     public mutating func deliverReady(from filter: OrderingFilter, _ context: FilterContext) {
         while head < queue.count {
             // A message that entered the view before the stack existed is read from the image.

@@ -15,7 +15,12 @@ import PsyncTrace
 /// per sender, and a wave has at most one message per sender: (s, committed[s] + 1) when that
 /// message is in the view with all its predecessors committed. Finding a wave is O(participants
 /// x in-degree). Stability is over `context.agreed`, so a membership filter above can remove a
-/// failed participant (Section 3.2.4).
+/// failed participant (Section 3.2.4); and a wave is formed of the messages the membership
+/// filter admits (`FilterContext.admission`): a message of a removed participant past its
+/// removal's cut is skipped (counted as committed, never delivered), and while that is not yet
+/// known of a root of the uncommitted part the wave waits. Without this, a survivor that
+/// removed a partitioned participant early commits a wave without a message of it that a
+/// survivor still waiting for its acknowledgements puts in the same wave.
 public final class WavesFilter: OrderingFilter {
     public let name: String
     public let guarantees: Set<FilterGuarantee> = [.causal, .totalOrder, .complete]
@@ -42,7 +47,7 @@ public final class WavesFilter: OrderingFilter {
     public func releasedHistory(_ context: FilterContext) -> [UInt32] { committed }
 
     public func update(_ context: FilterContext) {
-        while let wave = currentWave(context), let trigger = wave.first(where: { context.isAgreedStable($0) }) {
+        while let wave = currentWave(context), !wave.isEmpty, let trigger = wave.first(where: { context.isAgreedStable($0) }) {
             wavesCommitted += 1
             for m in wave { committed[m.senderIndex] = m.sequence }
             context.record("wave", from: self, [("wave", .uint(UInt64(wavesCommitted))),
@@ -61,14 +66,37 @@ public final class WavesFilter: OrderingFilter {
         if token == Acknowledgement.timerToken { acknowledgement.timerFired(filter: self, context) }
     }
 
-    /// The roots of the uncommitted part of the view, sorted by sender; nil when empty.
+    /// The roots of the uncommitted part of the view, sorted by sender; nil when there is no
+    /// wave to commit: none, or one whose membership is not yet decided (`Admission.pending`).
     func currentWave(_ context: FilterContext) -> [MessageID]? {
+        // Excluded messages (a suffix of their sender's chain) that are roots are skipped first,
+        // until none is left, so that which messages are roots does not depend on when each
+        // came; one that is not a root waits for its predecessors, as a delivered one would.
+        var skipped = true
+        while skipped {
+            skipped = false
+            for s in committed.indices {
+                let m = MessageID(sender: s, sequence: committed[s] + 1)
+                if isRoot(m, context), context.admits(m) == .excluded {
+                    committed[s] = m.sequence
+                    delivery.forget(m)
+                    skipped = true
+                }
+            }
+        }
         var wave: [MessageID] = []
         for s in committed.indices {
             let m = MessageID(sender: s, sequence: committed[s] + 1)
-            guard context.contains(m) else { continue }
-            if context.prev(m).allSatisfy({ $0.sequence <= committed[$0.senderIndex] }) { wave.append(m) }
+            if isRoot(m, context) {
+                if context.admits(m) == .pending { return nil }
+                wave.append(m)
+            }
         }
-        return wave.isEmpty ? nil : wave
+        return wave
+    }
+
+    /// In the view, uncommitted, with every predecessor committed.
+    private func isRoot(_ m: MessageID, _ context: FilterContext) -> Bool {
+        context.contains(m) && context.prev(m).allSatisfy { $0.sequence <= committed[$0.senderIndex] }
     }
 }

@@ -95,8 +95,10 @@ func writeTrace(_ path: String, seed: UInt64 = 1, filters: [String] = [], cut: B
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         var size = 0
+        // A blocking sleep, not `Task.sleep`: a task that gives its thread back may wait minutes
+        // for one on two cores busy with simulation suites, while the child runs on unkilled.
         for _ in 0..<600 where size < 200_000 {
-            try await Task.sleep(for: .milliseconds(50))
+            usleep(50_000)
             size = ((try? FileManager.default.attributesOfItem(atPath: trace))?[.size] as? Int) ?? 0
         }
         kill(process.processIdentifier, signal)

@@ -2,6 +2,7 @@ import Testing
 import Psync
 import PsyncFilters
 import PsyncSimulator
+import PsyncTrace
 
 /// Sections 3.2.4 and 5: delete and join by agreement.
 @Suite struct MembershipFilterTests {
@@ -155,6 +156,78 @@ import PsyncSimulator
             }
         }
         #expect(learned >= 15, "\(learned) of 18 runs")
+    }
+
+    /// Partitions that heal inside the suspicion window (swarm seeds 3770 and 5985, shrunk, and
+    /// their neighbours): the cut-off participant's messages sent after the heal reached one
+    /// survivor before it removed it and another only after, and the two ordered different
+    /// waves ("waves: total order: p0 and p2 differ at position 20: c13 vs b13"). Now every
+    /// survivor orders the cut's messages only; the removed one delivers a prefix.
+    @Test(arguments: [(UInt64(4769415932857246939), 3, 4, 39_005_075, 425_009_288),
+                      (4769415932857246939, 3, 5, 39_005_075, 425_009_288),
+                      (10474444519264038912, 4, 10, 104_386_036, 837_852_947)])
+    func aPartitionHealingInsideTheSuspicionWindowKeepsTheOrder(seed: UInt64, participants: Int, messages: Int,
+                                                               start: UInt64, heal: UInt64) throws {
+        let config = SimulationConfig(
+            seed: seed, participants: participants,
+            workload: Workload(messagesPerParticipant: messages, meanIntervalNanoseconds: participants == 3 ? 5_000_000 : 10_000_000,
+                               replyProbability: participants == 3 ? 0.5 : 0),
+            network: NetworkModel(link: LinkModel(delay: participants == 3 ? .constant(nanoseconds: 1_000_000)
+                                                      : .uniform(lowNanoseconds: 500_000, highNanoseconds: 5_000_000),
+                                                  lossProbability: participants == 3 ? 0.2 : 0.3,
+                                                  reorderProbability: participants == 3 ? 0.1 : 0.3)),
+            faults: FaultSchedule(partitions: [Partition(side: [participants == 3 ? 1 : 2], startNanoseconds: start, healNanoseconds: heal)]),
+            filters: ["waves", "membership"])
+        let result = Simulator(config).run()
+        let violations = Checker.check(result) + FilterChecker.check(result)
+        #expect(violations.isEmpty, "\(violations.prefix(3)); reproduce: \(config.reproductionCommand())")
+        #expect(result.removed.count == 1, "\(config.reproductionCommand())")
+    }
+
+    /// A partition two against three that outlasts the suspicion timeout: neither side can
+    /// remove the other (no majority agrees), and the messages each side sent after suspecting
+    /// the other are vouched for by the other side's acknowledgements after the heal: nothing
+    /// waits for ever. And with two participants no removal is possible at all.
+    @Test(arguments: [(5, [UInt32(1), 4]), (5, [0, 3]), (2, [1])])
+    func suspicionsThatCannotRemoveAnyoneHoldNothingBack(participants: Int, side: [UInt32]) throws {
+        for seed in UInt64(1)...4 {
+            let config = SimulationConfig(
+                seed: seed, participants: participants, workload: Workload(messagesPerParticipant: 10),
+                network: NetworkModel(link: LinkModel(lossProbability: 0.1)),
+                faults: FaultSchedule(partitions: [Partition(side: side, startNanoseconds: 80_000_000, healNanoseconds: 900_000_000)]),
+                filters: ["waves", "membership"])
+            let result = Simulator(config).run()
+            let violations = Checker.check(result) + FilterChecker.check(result)
+            #expect(violations.isEmpty, "\(violations.prefix(3)); reproduce: \(config.reproductionCommand())")
+            #expect(result.removed.isEmpty)
+            let top = result.filters.count - 1
+            #expect(result.filterDeliveries[top].allSatisfy { Set($0.map(\.message)) == result.applicationMessages },
+                    "\(config.reproductionCommand())")
+        }
+    }
+
+    /// A partition and a crash (swarm, shrunk): the crashed participant never suspects the
+    /// cut-off one, so the survivors can agree on removing it only once the crashed one is
+    /// removed; that agreement was never looked for again, and the cut-off participant's
+    /// messages after the heal waited for it for ever.
+    @Test func aRemovalWaitingForACrashedParticipantsSuspicionIsAgreedOnceThatOneIsRemoved() throws {
+        let config = SimulationConfig(
+            seed: 439893351357237560, participants: 5, workload: Workload(messagesPerParticipant: 1, meanIntervalNanoseconds: 5_000_000),
+            network: NetworkModel(link: LinkModel(delay: .uniform(lowNanoseconds: 500_000, highNanoseconds: 5_000_000))),
+            faults: FaultSchedule(partitions: [Partition(side: [0, 2, 3, 4], startNanoseconds: 29_428_319, healNanoseconds: 933_495_862)],
+                                  crashes: [Crash(host: 4, atNanoseconds: 162_399_374)]),
+            filters: ["waves", "membership"])
+        let sink = MemoryTraceSink()
+        let result = Simulator(config, trace: sink).run()
+        let violations = Checker.check(result) + FilterChecker.check(result)
+        #expect(violations.isEmpty, "\(violations.prefix(3)); reproduce: \(config.reproductionCommand())")
+        var certified: [UInt32: Set<String>] = [:]
+        for e in sink.events {
+            guard case .other("certified", let fields) = e.kind, let host = e.host,
+                  let target = fields.first(where: { $0.0 == "target" })?.1.string else { continue }
+            certified[host.rawValue, default: []].insert(target)
+        }
+        for survivor: UInt32 in [0, 2, 3] { #expect(certified[survivor] == ["p1", "p4"], "p\(survivor): \(certified)") }
     }
 
     /// The checker holds a removed participant to the top filter's order: a delivery out of it
