@@ -105,3 +105,19 @@ public enum AuthenticationError: Error, Equatable, Sendable, CustomStringConvert
         }
     }
 }
+
+/// What the shells call, authenticating or not: one place decides what goes on the wire.
+extension Optional where Wrapped == PacketAuthenticator {
+    /// The bytes `packet` travels as: encoded, and sealed when authenticating.
+    public mutating func wireBytes(_ packet: Packet, limits: WireCodec.Limits) -> [UInt8] {
+        let bytes = WireCodec.encode(packet, limits: limits)
+        guard self != nil else { return bytes }
+        return self!.seal(bytes, conversation: packet.conversation)
+    }
+
+    /// The packet's bytes inside `datagram`: the datagram itself on the paper's trusted network.
+    public mutating func packetBytes(_ datagram: [UInt8]) -> Result<[UInt8], AuthenticationError> {
+        guard self != nil else { return .success(datagram) }
+        return self!.open(datagram)
+    }
+}

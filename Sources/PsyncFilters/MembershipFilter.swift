@@ -25,8 +25,8 @@ import PsyncTrace
 ///   Before it knows whether q will be removed, a participant that suspected q holds any wave
 ///   with a message of q it got after suspecting, unless another participant followed that
 ///   message before suspecting q (then it is in the cut if q is ever removed): so no survivor
-///   orders a message of q that another survivor leaves out. (Acknowledgements, ordered but
-///   never delivered, are exempt: with or without one, a wave delivers the same.)
+///   orders a message of q that another survivor leaves out. (The order filter need not wait
+///   for what it never delivers, such as its own acknowledgements: see `WavesFilter`.)
 /// - The removal takes effect in the total order right after the last SUSPECT(q): the same
 ///   position at every participant. It is reported as a `remove` trace event and in `changes`.
 /// - Join: any participant may propose READMIT(q) (`proposeReadmit`); where it falls in the
@@ -57,19 +57,15 @@ public final class MembershipFilter: OrderingFilter {
         public var position: Int
     }
 
-    private var suspicionsSeen: [ParticipantIndex: Set<ParticipantIndex>] = [:]
     private var suspicionsOrdered: [ParticipantIndex: Set<ParticipantIndex>] = [:]
     private var certified: Set<ParticipantIndex> = []
     private var suspected: Set<ParticipantIndex> = []
-    /// Per suspected q, per participant, the SUSPECT(q) it sent (this participant's included).
+    /// Per suspected q, per participant, the SUSPECT(q) it sent (this participant's included):
+    /// who suspects q as the view shows it, and where.
     private var suspicionMessages: [ParticipantIndex: [ParticipantIndex: MessageID]] = [:]
     /// Per removed q, its last message in the cut; and where it rejoined, if it did.
     private var cuts: [ParticipantIndex: UInt32] = [:]
     private var rejoinedAt: [ParticipantIndex: UInt32] = [:]
-    /// Per suspected participant, the sequence numbers of its acknowledgements that came after
-    /// this one suspected it and that the order has not passed yet (their contents may be freed
-    /// before the order reaches them).
-    private var lateAcks: [ParticipantIndex: Set<UInt32>] = [:]
     /// Messages not yet followed by every agreed participant, oldest first, with when they came.
     private var watched: [(MessageID, Instant)] = []
     private var timerArmed = false
@@ -136,12 +132,6 @@ public final class MembershipFilter: OrderingFilter {
             return .excluded
         }
         guard let mine = suspicionMessages[q]?[context.me], !context.precedes(m, mine), removable(context) else { return .admitted }
-        // An acknowledgement is ordered but never delivered: a wave with it and the same wave
-        // without it deliver the same, so it need not wait (and a last ACK, which no one ever
-        // follows, would never be vouched for).
-        // The order asks about each sender's next message only: those before it are settled.
-        lateAcks[q] = lateAcks[q]?.filter { $0 >= m.sequence }
-        if lateAcks[q]?.contains(m.sequence) == true { return .admitted }
         return vouched(m, context) ? .admitted : .pending
     }
 
@@ -188,7 +178,6 @@ public final class MembershipFilter: OrderingFilter {
     public func viewGrew(_ message: FilterMessage, _ context: FilterContext) {
         switch Control(message, filter: name) {
         case .suspect(let q)?:
-            suspicionsSeen[q, default: []].insert(message.id.senderIndex)
             if suspicionMessages[q]?[message.id.senderIndex] == nil { suspicionMessages[q, default: [:]][message.id.senderIndex] = message.id }
             certifyIfAgreed(q, context)
         case .rejoined(let q)?:
@@ -196,12 +185,7 @@ public final class MembershipFilter: OrderingFilter {
         default:
             break
         }
-        guard !Acknowledgement.isAck(message) else {
-            if suspicionMessages[message.id.senderIndex]?[context.me] != nil {
-                lateAcks[message.id.senderIndex, default: []].insert(message.id.sequence)
-            }
-            return
-        }
+        guard !Acknowledgement.isAck(message) else { return }
         watched.append((message.id, context.now))
         armTimer(context)
     }
@@ -210,17 +194,16 @@ public final class MembershipFilter: OrderingFilter {
     private func certifyIfAgreed(_ q: ParticipantIndex, _ context: FilterContext) {
         guard !certified.contains(q) else { return }
         let others = Set(context.participants.indices).subtracting(certified).subtracting([q])
-        guard Self.agree(others, suspicionsSeen[q, default: []]) else { return }
+        guard Self.agree(others, Set(suspicionMessages[q, default: [:]].keys)) else { return }
         certified.insert(q)
         cuts[q] = cut(of: q, context)
-        lateAcks[q] = nil
         rejoinedAt[q] = nil
         context.agreed[q] = false
         if q == context.me { context.muted = true } else { context.maskOut(context.participants[q]) }
         context.record("certified", from: self, [("target", .string(context.participants[q].description))])
         // One fewer member to agree: a suspicion that waited for the removed participant's
         // SUSPECT (a crashed one never sends it) may now be agreed.
-        for other in suspicionsSeen.keys.sorted() where other != q { certifyIfAgreed(other, context) }
+        for other in suspicionMessages.keys.sorted() where other != q { certifyIfAgreed(other, context) }
     }
 
     /// q's last message that precedes some SUSPECT(q) (all are in the view when q is certified).
@@ -295,9 +278,8 @@ public final class MembershipFilter: OrderingFilter {
         case .readmit(let q):
             guard removed.contains(q) else { return }
             removed.remove(q)
-            for table in [\MembershipFilter.suspicionsSeen, \MembershipFilter.suspicionsOrdered] { self[keyPath: table][q] = nil }
+            suspicionsOrdered[q] = nil
             suspicionMessages[q] = nil
-            lateAcks[q] = nil
             certified.remove(q)
             suspected.remove(q)
             context.agreed[q] = true

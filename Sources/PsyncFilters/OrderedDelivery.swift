@@ -22,6 +22,18 @@ public struct OrderedDelivery {
 
     public mutating func input(_ m: FilterMessage) { inputs.insert(m.id) }
 
+    /// Whether `m`, not yet delivered, will be skipped rather than delivered: an ACK of `filter`
+    /// or a control message a filter below consumes (its content is kept even where the image
+    /// freed it).
+    public func skips(_ m: MessageID, by filter: OrderingFilter, _ context: FilterContext) -> Bool {
+        guard let message = contents[m] ?? context.message(m) else { return false }
+        return Self.skips(message, by: filter, context)
+    }
+
+    static func skips(_ m: FilterMessage, by filter: OrderingFilter, _ context: FilterContext) -> Bool {
+        Acknowledgement.isAck(m, of: filter.name) || context.isConsumedBelow(m, filter)
+    }
+
     public mutating func enqueue(_ m: MessageID) { queue.append(m) }
 
     /// `m` will never be ordered (`Admission.excluded`): its content and input are let go.
@@ -36,7 +48,7 @@ public struct OrderedDelivery {
             guard let m = contents[queue[head]] ?? context.message(queue[head]) else {
                 preconditionFailure("\(filter.name) ordered \(queue[head]), whose content is gone")
             }
-            if !Acknowledgement.isAck(m, of: filter.name) && !context.isConsumedBelow(m, filter) {
+            if !Self.skips(m, by: filter, context) {
                 guard inputs.remove(m.id) != nil else { break }
                 context.deliver(m, from: filter)
             }

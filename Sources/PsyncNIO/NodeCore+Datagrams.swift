@@ -8,8 +8,7 @@ import PsyncTrace
 /// `packet_in`, drops with their reasons), so real and simulated traces read alike.
 extension NodeCore {
     func transmit(_ packet: Packet, to destinations: [HostID], now time: UInt64) {
-        var bytes = WireCodec.encode(packet, limits: host.config.wireLimits)
-        if authenticator != nil { bytes = authenticator!.seal(bytes, conversation: packet.conversation) }
+        let bytes = authenticator.wireBytes(packet, limits: host.config.wireLimits)
         let datagrams = blastSender.fragments(of: bytes, now: time)
         for to in destinations {
             guard let address = addresses[to] else {
@@ -130,17 +129,15 @@ extension NodeCore {
     }
 
     func deliverToEngine(_ sealed: [UInt8], from: HostID, now time: UInt64) {
-        var bytes = sealed
-        if authenticator != nil {
-            switch authenticator!.open(sealed) {
-            case .success(let packet):
-                bytes = packet
-            case .failure(let why):
-                counters.unauthenticatedDrops += 1
-                return record(.drop(DropRecord(reason: DropReason.unauthenticated.rawValue,
-                                               conversation: try? WireCodec.conversation(of: sealed), from: from, to: host.id,
-                                               detail: why.description)), at: time)
-            }
+        let bytes: [UInt8]
+        switch authenticator.packetBytes(sealed) {
+        case .success(let packet):
+            bytes = packet
+        case .failure(let why):
+            counters.unauthenticatedDrops += 1
+            return record(.drop(DropRecord(reason: DropReason.unauthenticated.rawValue,
+                                           conversation: try? WireCodec.conversation(of: sealed), from: from, to: host.id,
+                                           detail: why.description)), at: time)
         }
         let input: HostInput
         if let packet = try? WireCodec.decode(bytes, limits: host.config.wireLimits) {

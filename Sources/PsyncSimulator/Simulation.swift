@@ -274,8 +274,7 @@ public final class Simulator {
             effectObserver?(host, now, effect)
             switch effect {
             case .transmit(let packet, let destinations):
-                var bytes = WireCodec.encode(packet, limits: config.host.wireLimits)
-                if authenticator != nil { bytes = authenticator!.seal(bytes, conversation: packet.conversation) }
+                let bytes = authenticator.wireBytes(packet, limits: config.host.wireLimits)
                 adversary.observe(packet, bytes, from: host)
                 for to in destinations { transmit(packet, bytes, from: host, to: to) }
             case .setTimer(let id, let deadline):

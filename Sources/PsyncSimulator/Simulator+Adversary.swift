@@ -92,8 +92,7 @@ extension Simulator {
     /// The datagram the engine of `to` gets: the bytes as they came on the paper's trusted
     /// network; with authentication, the packet inside a right tag, or nil (dropped, traced).
     func opened(_ bytes: [UInt8], _ packet: Packet, from: HostID, to: HostID) -> [UInt8]? {
-        guard authenticator != nil else { return bytes }
-        switch authenticator!.open(bytes) {
+        switch authenticator.packetBytes(bytes) {
         case .success(let inner):
             return inner
         case .failure(let why):
