@@ -70,7 +70,8 @@ let package = Package(
         .testTarget(name: "PsyncAuthTests", dependencies: ["Psync", "PsyncAuth", "PsyncTrace", "PsyncSimulator", "PsyncAnalysis"]),
         .testTarget(name: "PsyncCLITests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis", "PsyncCLI",
                                                        .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "PsyncAnalysisTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis"]),
+        .testTarget(name: "PsyncAnalysisTests", dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "PsyncAnalysis"],
+                    exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Psync
 import PsyncAnalysis
 import PsyncFilters
+import PsyncSimulator
 import PsyncTrace
 #if canImport(Glibc)
 import Glibc
@@ -104,18 +105,26 @@ struct TraceDot: ParsableCommand {
     @Argument(help: traceFilesHelp, completion: .file(extensions: ["lz4"])) var files: [String]
     @Option(name: .shortAndLong, help: "Write the DOT here instead of standard output.") var output: String?
     @Option(help: "Draw participant PID's view (e.g. p2): messages outside it are greyed.") var view: String?
-    @Option(help: "Only messages A through B in send order (1-based), as A..B.") var range: String?
+    @Option(help: ArgumentHelp("Draw the run as it was at this moment (e.g. 300ms): the graph, views, stability and waves of the records up to it.", valueName: "time"))
+    var at: String?
+    @Option(help: "Only messages A through B in send order (1-based), as A..B; edges to or from messages outside end in grey stubs.") var range: String?
+    @Flag(name: .customLong("data-only"), help: "Hide acknowledgements and filter control messages (edges through them are contracted).")
+    var dataOnly = false
+    @Option(help: "lanes (a lane per participant, time left to right) or paper (top-down, as the paper's Figures 1 and 2).")
+    var layout: DotExporter.Layout = .lanes
     @Option(help: "A title above the picture.") var title: String?
 
     func validate() throws {
         if let view, ParticipantID(label: view) == nil { throw ValidationError("--view takes a participant such as p2 or p2.1") }
         if let range, parseRange(range) == nil { throw ValidationError("--range takes A..B with 1 <= A <= B") }
+        if let at { do { _ = try duration(at) } catch { throw ValidationError("--at \(error)") } }
     }
 
     func run() throws {
-        var exporter = DotExporter()
+        var exporter = DotExporter(at: at.flatMap(parseDuration))
         let outcome = try readOrExit(files) { exporter.observe($0) }
-        let options = DotExporter.Options(view: view.flatMap(ParticipantID.init(label:)), range: range.flatMap(parseRange), title: title)
+        let options = DotExporter.Options(view: view.flatMap(ParticipantID.init(label:)), range: range.flatMap(parseRange), title: title,
+                                          dataOnly: dataOnly, layout: layout)
         if let why = exporter.problem(with: options) {
             printError("\(PsyncCLI.commandName) trace dot: \(why)")
             throw ExitCode(2)
@@ -129,6 +138,8 @@ struct TraceDot: ParsableCommand {
         try exitIfIncomplete(outcome, "trace dot", done: "drew")
     }
 }
+
+extension DotExporter.Layout: ExpressibleByArgument {}
 
 /// `psync trace stats FILE...`: latency distributions and counts.
 struct TraceStats: ParsableCommand {

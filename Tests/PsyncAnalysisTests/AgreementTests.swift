@@ -103,7 +103,7 @@ import PsyncTrace
         let kinds = ["data": "", "ack": "dotted", "control": "shape=box"]
         for (m, content) in zip(dot.graph.messages, dot.graph.contents) {
             guard let content, let mark = kinds[content], !mark.isEmpty else { continue }
-            let line = text.split(separator: "\n").first { $0.hasPrefix("    \"\(m)\" [") }
+            let line = text.split(separator: "\n").first { $0.hasPrefix("  \"\(m)\" [") }
             #expect(line?.contains(mark) == true, "\(m) (\(content)): \(line ?? "no node")")
         }
         #expect(Set(dot.graph.contents.compactMap { $0 }) == ["data", "ack", "control"])

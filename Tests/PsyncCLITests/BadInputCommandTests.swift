@@ -160,6 +160,9 @@ import PsyncTrace
         #expect(await exitStatus(["trace", "dot", trace, "--range", "500..600", "-o", "/dev/null"]) == 2)
         #expect(await exitStatus(["trace", "dot", trace, "--view", "p9", "-o", "/dev/null"]) == 2)
         #expect(await exitStatus(["trace", "dot", trace, "--range", "2..4", "--view", "p1", "-o", "/dev/null"]) == 0)
+        #expect(await exitStatus(["trace", "dot", trace, "--at", "5xx"]) == 64)
+        #expect(await exitStatus(["trace", "dot", trace, "--layout", "circle"]) == 64)
+        #expect(await exitStatus(["trace", "dot", trace, "--view", "p1", "--at", "3ms", "--layout", "paper", "--data-only", "-o", "/dev/null"]) == 0)
     }
 
     /// A title with a trailing backslash, quotes and a line break (Graphviz rejected the DOT).

@@ -34,6 +34,7 @@ private func analyse() {
     var checker = TraceChecker()
     var stats = TraceStatistics()
     var dot = DotExporter()
+    var earlier = DotExporter(at: 2_000_000)
     var perfetto = PerfettoExport()
     var shiviz = ShivizExport()
     var stepper = TraceStepper()
@@ -41,15 +42,19 @@ private func analyse() {
         checker.observe(e)
         stats.observe(e)
         dot.observe(e)
+        earlier.observe(e)
         _ = perfetto.observe(e)
         _ = shiviz.observe(e)
         _ = stepper.step(e)
     }) else { return }
     _ = checker.finish(complete: outcome.complete, readError: outcome.incompleteness)
     for format in TraceStatistics.Format.allCases { _ = stats.report(format) }
-    let options = DotExporter.Options(view: ParticipantID(label: "p1"), range: 1...5, title: "fuzz")
-    if dot.problem(with: options) == nil { _ = dot.dot(options) }
-    _ = dot.dot()
+    for layout in DotExporter.Layout.allCases {
+        let options = DotExporter.Options(view: ParticipantID(label: "p1"), range: 3...9, title: "fuzz", dataOnly: true, layout: layout)
+        if dot.problem(with: options) == nil { _ = dot.dot(options) }
+        if earlier.problem(with: options) == nil { _ = earlier.dot(options) }
+        _ = dot.dot(.init(layout: layout))
+    }
     _ = perfetto.finish()
     for stack in [["causal"], ["waves", "membership"], ["depth-first"], ["quorum"]] {
         _ = try? CounterfactualReplay.statistics(path, filters: stack)
