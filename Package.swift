@@ -29,6 +29,8 @@ let package = Package(
         // liblz4 through the system's package (`apt-get install liblz4-dev`), for trace files.
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .target(name: "PsyncTrace", dependencies: ["Psync", "CLZ4"]),
+        // zlib through the system's package, for HdrHistogram's compressed log format (.hlog).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "PsyncFilters", dependencies: ["Psync", "PsyncTrace"]),
         // Section 5's non-volatile image: a host's append-only message log (file I/O, so not in the engine).
         .target(name: "PsyncLog", dependencies: ["Psync"]),
@@ -39,7 +41,7 @@ let package = Package(
                                                       .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(
             name: "PsyncAnalysis",
-            dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator",
+            dependencies: ["Psync", "PsyncTrace", "PsyncFilters", "PsyncSimulator", "CZlib",
                            .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         // The UDP shell: one process is one host; real clock, real sockets, the blast layer.

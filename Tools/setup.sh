@@ -6,9 +6,9 @@ set -euo pipefail
 export PATH="$PATH:/opt/swift/usr/bin"
 command -v swift >/dev/null || { echo "setup: swift is not installed (expected /opt/swift/usr/bin)" >&2; exit 1; }
 
-# Debian packages: lz4 library and command (traces), Graphviz (rendering DOT pictures), GNU
+# Debian packages: lz4 library and command (traces), zlib (.hlog histograms), Graphviz (rendering DOT pictures), GNU
 # time (peak memory in psync bench tools).
-apt_packages=(liblz4-dev lz4 graphviz time)
+apt_packages=(liblz4-dev lz4 zlib1g-dev graphviz time)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -36,6 +36,10 @@ public struct TraceStatistics {
     private var dataSent = 0
     public private(set) var events = 0
     public private(set) var filters: [String] = []
+    /// The trace's header (what the run was: seed, filters, configuration), once read.
+    public private(set) var header: TraceHeader?
+    /// The latest record's time: the run's length in nanoseconds.
+    public private(set) var duration: UInt64 = 0
     private var graph = TraceGraph()
     private var holds: [HostID: [MessageID: UInt64]] = [:]
     /// Section 5: hosts rebuilding their image after a restart, since when, and what the other
@@ -99,9 +103,11 @@ public struct TraceStatistics {
 
     public mutating func observe(_ e: TraceEvent) {
         events += 1
+        duration = max(duration, e.time)
         graph.apply(e)
         switch e.kind {
         case .header(let h):
+            header = h
             filters = h.filters
         case .send(_, _, _, _, _, let content):
             messagesSent += 1

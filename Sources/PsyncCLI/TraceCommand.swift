@@ -144,16 +144,52 @@ extension DotExporter.Layout: ExpressibleByArgument {}
 /// `psync trace stats FILE...`: latency distributions and counts.
 struct TraceStats: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Latency percentiles (HdrHistogram) and counts from a trace.")
+        commandName: "stats", abstract: "Latency percentiles (HdrHistogram) and counts from a trace.",
+        discussion: """
+            csv is tidy: a row per metric and group (kind latency), per counter (count) and per ratio \
+            (derived), each with the run's seed, filters, recovery, loss, participants and messages, \
+            so the CSVs of many runs concatenate. hgrm (HdrHistogram's percentile distribution) and \
+            hlog (HdrHistogram's compressed histogram log, which the Python hdrh package reads) write \
+            one file per metric into the directory -o names, or one metric (--metric) to standard output.
+            """)
 
     @Argument(help: traceFilesHelp, completion: .file(extensions: ["lz4"])) var files: [String]
-    @Option(help: "table, csv, json or hgrm.") var format: TraceStatistics.Format = .table
+    @Option(help: "table, csv, json, hgrm or hlog.") var format: TraceStatistics.Format = .table
+    @Option(name: .shortAndLong, help: "Write here instead of standard output: a file, or for hgrm and hlog a directory (one file per metric).")
+    var output: String?
+    @Option(help: "Only this metric (hgrm and hlog), e.g. deliver:waves:data.") var metric: String?
+
+    func validate() throws {
+        if format.perMetric, output == nil, metric == nil {
+            throw ValidationError("--format \(format.rawValue) writes one file per metric: give -o DIRECTORY, or --metric NAME for one on standard output")
+        }
+        if metric != nil, !format.perMetric { throw ValidationError("--metric goes with --format hgrm or hlog") }
+    }
 
     func run() throws {
         var stats = TraceStatistics()
         let outcome = try readOrExit(files) { stats.observe($0) }
-        print(stats.report(format), terminator: "")
+        do {
+            if let metric {
+                guard stats.metrics[metric] != nil else {
+                    throw ValidationError("the trace has no metric \(metric) (it has \(stats.metricNames.joined(separator: ", ")))")
+                }
+                try write(stats.report(format, metric: metric), to: output)
+            } else if format.perMetric, let directory = output {
+                guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { throw ValidationError("cannot create the directory \(directory)") }
+                for (name, text) in stats.files(format) { try writeText(text, to: directory + "/" + name) }
+            } else {
+                try write(stats.report(format), to: output)
+            }
+        } catch {
+            printError("\(PsyncCLI.commandName) trace stats: \(error)")
+            throw ExitCode(2)
+        }
         try exitIfIncomplete(outcome, "trace stats", done: "gave the statistics of")
+    }
+
+    func write(_ text: String, to path: String?) throws {
+        if let path { try writeText(text, to: path) } else { print(text, terminator: "") }
     }
 }
 

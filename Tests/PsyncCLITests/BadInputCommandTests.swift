@@ -163,6 +163,16 @@ import PsyncTrace
         #expect(await exitStatus(["trace", "dot", trace, "--at", "5xx"]) == 64)
         #expect(await exitStatus(["trace", "dot", trace, "--layout", "circle"]) == 64)
         #expect(await exitStatus(["trace", "dot", trace, "--view", "p1", "--at", "3ms", "--layout", "paper", "--data-only", "-o", "/dev/null"]) == 0)
+
+        // Histograms come one file per metric: a directory, or one named metric.
+        #expect(await exitStatus(["trace", "stats", trace, "--format", "hgrm"]) == 64)
+        #expect(await exitStatus(["trace", "stats", trace, "--format", "csv", "--metric", "receive"]) == 64)
+        #expect(await exitStatus(["trace", "stats", trace, "--format", "hlog", "--metric", "nope"]) == 2)
+        #expect(await exitStatus(["trace", "stats", trace, "--format", "hlog", "--metric", "receive", "-o", "/dev/null"]) == 0)
+        let directory = temporaryTrace("histograms")
+        #expect(await exitStatus(["trace", "stats", trace, "--format", "hgrm", "-o", directory]) == 0)
+        #expect(FileManager.default.fileExists(atPath: directory + "/receive.hgrm") && FileManager.default.fileExists(atPath: directory + "/stable.hgrm"))
+        #expect(await exitStatus(["trace", "stats", trace, "--format", "hlog", "-o", "/proc/nonexistent/dir"]) == 2)
     }
 
     /// A title with a trailing backslash, quotes and a line break (Graphviz rejected the DOT).

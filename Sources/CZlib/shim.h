@@ -1,0 +1,2 @@
+// zlib (Debian package zlib1g-dev), for HdrHistogram's compressed histogram encoding (.hlog).
+#include <zlib.h>
