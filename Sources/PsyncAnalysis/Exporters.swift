@@ -7,61 +7,7 @@ public protocol TraceExporter {
     /// Text to write for one record (possibly empty).
     mutating func observe(_ e: TraceEvent) -> String
     /// Text to write at the end.
-    func finish() -> String
-}
-
-/// Chrome/Perfetto trace-event JSON: a process per host, a thread per participant, an instant
-/// per send and receive, and one flow per send-to-receive edge (a flow cannot fork, so a message
-/// received by three participants has three flows). Times in microseconds.
-public struct PerfettoExport: TraceExporter {
-    private var first = true
-    private var flow: UInt64 = 0
-    private var sends: [MessageID: (ParticipantID, UInt64)] = [:]
-
-    public init() {}
-
-    private mutating func item(_ v: JSONValue) -> String {
-        defer { first = false }
-        return (first ? "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n" : ",\n") + v.text
-    }
-
-    private func thread(_ p: ParticipantID) -> [(String, JSONValue)] {
-        [("pid", .uint(UInt64(p.host.rawValue))), ("tid", .uint(UInt64(p.local)))]
-    }
-
-    private func ts(_ t: UInt64) -> JSONValue { .double(Double(t) / 1000) }
-
-    public mutating func observe(_ e: TraceEvent) -> String {
-        switch e.kind {
-        case .header(let h):
-            var out = ""
-            for p in h.participants {
-                out += item(.object([("ph", .string("M")), ("name", .string("process_name"))] + thread(p)
-                                    + [("args", .object([("name", .string("host \(p.host.rawValue)"))]))]))
-                out += item(.object([("ph", .string("M")), ("name", .string("thread_name"))] + thread(p)
-                                    + [("args", .object([("name", .string("participant \(p)"))]))]))
-            }
-            return out
-        case .send(_, let p, let m, let preds, let bytes, _):
-            sends[m] = (p, e.time)
-            return item(.object([("ph", .string("i")), ("s", .string("t")), ("name", .string("send \(m)")), ("cat", .string("psync")),
-                                 ("ts", ts(e.time))] + thread(p)
-                                + [("args", .object([("preds", .array(preds.map { .string($0.description) })), ("bytes", .uint(UInt64(bytes)))]))]))
-        case .receive(_, let p, let m):
-            guard let (sender, sentAt) = sends[m] else { return "" }
-            flow += 1
-            return item(.object([("ph", .string("s")), ("id", .uint(flow)), ("name", .string(m.description)), ("cat", .string("context")),
-                                 ("ts", ts(sentAt))] + thread(sender)))
-                + item(.object([("ph", .string("i")), ("s", .string("t")), ("name", .string("receive \(m)")), ("cat", .string("psync")),
-                                ("ts", ts(e.time))] + thread(p)))
-                + item(.object([("ph", .string("f")), ("bp", .string("e")), ("id", .uint(flow)), ("name", .string(m.description)),
-                                ("cat", .string("context")), ("ts", ts(e.time))] + thread(p)))
-        default:
-            return ""
-        }
-    }
-
-    public func finish() -> String { first ? "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[]}\n" : "\n]}\n" }
+    mutating func finish() -> String
 }
 
 /// A ShiViz log: for every send and receive, a line describing it, then a line with the
