@@ -36,6 +36,7 @@ extension ConversationImage {
         }
         if allViewsMask(mid.senderIndex) && !holding.isAwaited(mid) {
             out.drop(Drop(.masked, conversation: id, message: mid, from: from))
+            if an.resent { answerMaskedResend(an, from: from, &out) }
             return false
         }
         if mustDiscardArrival(an, from: from, &out) { return false }
@@ -44,6 +45,25 @@ extension ConversationImage {
             return false
         }
         return attach(an, from: from, now: now, &out)
+    }
+
+    /// A masked-out participant (Section 3.2.4) resent its message: it asks whether it was
+    /// received (Section 3.2.2). The message is discarded, but its host is answered with what
+    /// lies beyond the message's context, as a resent message already held is answered with its
+    /// successors: a participant removed while it was cut off learns how the conversation went
+    /// on without it, its removal included, even after every other host gave up digests to it
+    /// and it gave up its own. One answer per resent copy, nothing once its context covers
+    /// this image.
+    mutating func answerMaskedResend(_ an: AddNode, from: HostID, _ out: inout Outbox) {
+        var boundary = [UInt32](repeating: 0, count: participantCount)
+        for p in an.predecessors + [an.message] {
+            if p != an.message, graph.contains(p) {
+                for (s, n) in graph.clockVector(sender: p.senderIndex, p.sequence).enumerated() { boundary[s] = max(boundary[s], n) }
+            }
+            boundary[p.senderIndex] = max(boundary[p.senderIndex], p.sequence)
+        }
+        let missing = answerable(after: boundary, through: graph.frontierVector)
+        if !missing.isEmpty { transmitAnswer(missing, to: from, &out) }
     }
 
     /// Attaches a message whose predecessors are present, then every held message that this

@@ -91,6 +91,11 @@ public final class FilterContext {
         stack.sendToPsync(.control(filter: filter.name, body: body))
     }
 
+    /// Section 3.2.2's `resend` of one of this participant's messages: hosts that have it
+    /// answer with its successors; hosts that discard it (having masked this participant out)
+    /// answer with what lies beyond its context.
+    public func resend(_ m: MessageID) { _ = try? host.resend(m, in: conversation, as: participant, now: now); stack.drainHostEffects() }
+
     public func maskOut(_ target: ParticipantID) { try? host.maskOut(target, in: conversation, as: participant); stack.drainHostEffects() }
     public func maskIn(_ target: ParticipantID) { try? host.maskIn(target, in: conversation, as: participant); stack.drainHostEffects() }
 

@@ -69,6 +69,9 @@ public final class MembershipFilter: OrderingFilter {
     /// Messages not yet followed by every agreed participant, oldest first, with when they came.
     private var watched: [(MessageID, Instant)] = []
     private var timerArmed = false
+    /// When this participant next resends its SUSPECT while its suspicion is not agreed, and
+    /// the interval after that (`probeIfCutOff`).
+    private var probe: (at: Instant, interval: UInt64)?
     private var upward: [FilterMessage] = []
     private var delivered = 0
 
@@ -239,7 +242,29 @@ public final class MembershipFilter: OrderingFilter {
                 }
             }
         }
+        probeIfCutOff(context)
         armTimer(context)
+    }
+
+    /// A participant whose suspicion is not agreed may be the one cut off: the others may have
+    /// removed it and, masking it out, neither send it digests nor take its messages, so after
+    /// the partition heals nobody would speak first and it would never learn its removal. It
+    /// resends its SUSPECT a suspicion timeout after sending it, then at doubling intervals (at
+    /// most 64 timeouts apart); a host that masked it out answers the resend with what lies
+    /// beyond it (Section 3.2.2, `ConversationImage.answerMaskedResend`), and it learns how the
+    /// conversation went on. On the side that removes, suspicions are agreed within a timeout
+    /// and no resend goes out.
+    private func probeIfCutOff(_ context: FilterContext) {
+        let unagreed = suspected.subtracting(certified)
+        guard !context.muted, let q = unagreed.min(), let mine = suspicionMessages[q]?[context.me] else { probe = nil; return }
+        guard let p = probe else {
+            probe = (context.now.adding(nanoseconds: suspicionTimeoutNanoseconds), suspicionTimeoutNanoseconds)
+            return
+        }
+        guard p.at <= context.now else { return }
+        context.resend(mine)
+        let next = min(p.interval * 2, 64 * suspicionTimeoutNanoseconds)
+        probe = (context.now.adding(nanoseconds: next), next)
     }
 
     /// Whether `others` (the members but the suspect) all suspect it, and are a majority of the

@@ -139,23 +139,24 @@ import PsyncTrace
         #expect(!p3.isEmpty && p3.count < p0.count && p0.starts(with: p3))
     }
 
-    /// Partitions healing well after the suspicion timeout (400 ms): every run in which the cut-off
-    /// participant learns its removal keeps every promise and falls quiet. (One that never hears
-    /// again from the others, its digests given up during the partition, is the limitation the
-    /// README states; the count below keeps the sweep from passing vacuously.)
-    @Test func removedParticipantsKeepAPrefix() {
-        var learned = 0
-        for seed in UInt64(1)...6 {
-            for heal: UInt64 in [805, 1000, 1500] {
-                let (config, result) = Self.run(seed: seed, healMilliseconds: heal)
-                guard result.removed == [3] else { continue }
-                learned += 1
-                let violations = Checker.check(result) + FilterChecker.check(result)
-                #expect(violations.isEmpty, "\(violations.prefix(3)); reproduce: \(config.reproductionCommand())")
-                #expect(result.quiescenceNanoseconds < 10_000_000_000, "\(config.reproductionCommand())")
-            }
+    /// Partitions healing well after the suspicion timeout (400 ms), up to two minutes: past the
+    /// digests both sides give up (about 1.3 s), past the application's own resends (about
+    /// 2.4 s) and past the cap of the cut-off participant's resend backoff (64 timeouts, 25.6 s;
+    /// reached after about 51 s). Every run keeps every promise, the cut-off participant learns
+    /// its removal, and the run falls quiet soon after the heal. (Up to 1.5 s heals only, and
+    /// not all, did before the cut-off participant resent its SUSPECT: seed 3 at 1,505 ms ran
+    /// to the one-hour limit.)
+    @Test(arguments: [UInt64(805), 1505, 5005, 20005, 120_005]) func removedParticipantsLearnTheirRemovalAfterAnyHeal(heal: UInt64) {
+        for seed in UInt64(1)...4 {
+            let (config, result) = Self.run(seed: seed, healMilliseconds: heal)
+            let violations = Checker.check(result) + FilterChecker.check(result)
+            #expect(violations.isEmpty, "\(violations.prefix(3)); reproduce: \(config.reproductionCommand())")
+            #expect(result.removed == [3], "\(config.reproductionCommand())")
+            #expect(result.quiescenceNanoseconds < (heal + 30_000) * 1_000_000, "\(config.reproductionCommand())")
+            let top = result.filters.count - 1
+            let p0 = result.filterDeliveries[top][0].map(\.message), p3 = result.filterDeliveries[top][3].map(\.message)
+            #expect(p0.starts(with: p3), "\(config.reproductionCommand())")
         }
-        #expect(learned >= 15, "\(learned) of 18 runs")
     }
 
     /// Partitions that heal inside the suspicion window (swarm seeds 3770 and 5985, shrunk, and
