@@ -29,6 +29,16 @@ PSYNC_LONG_RUN=1 swift test -c release --skip-build -Xswiftc -enable-testing --f
 # stack (`psync simulate --swarm`); a failure prints its seed and a shrunk command.
 .build/release/psync simulate --swarm --seed 1 --runs 1000
 
+# The notebooks (Notebooks/*.ipynb), executed headless against Traces/: any error or warning, or
+# a stored output that differs from a fresh execution, fails. The corpus they read must be what
+# this build writes (simulations are deterministic; the real run and the SVG are left out).
+bash Tools/notebooks.sh
+PSYNC=.build/release/psync bash Tools/traces.sh --no-real-run
+git diff --exit-code --stat -- 'Traces/*.lz4' 'Traces/*.json' 'Traces/*.csv' 'Traces/*.txt' 'Traces/*.dot' \
+    || { echo "test: Traces/ is stale: PSYNC=.build/release/psync bash Tools/traces.sh, then bash Tools/notebooks.sh --update" >&2; exit 1; }
+# HdrHistogram's histogram logs (trace stats --format hlog), read back by the Python hdrh package.
+python3 Tools/hlog-check.py .build/release/psync Traces/policies-waves.jsonl.lz4 Traces/real-run-merged.jsonl.lz4 Traces/demo.jsonl.lz4
+
 # libFuzzer (with AddressSanitizer) on the wire decoder and on the trace reader with every
 # analysis, for a bounded time each (FUZZ_SECONDS, default 60; 0 skips). Seeds: Tools/fuzz/corpus.
 fuzz_seconds="${FUZZ_SECONDS:-60}"
