@@ -30,6 +30,10 @@
 #   real-run-merged.jsonl.lz4     `psync trace cat` of the three (the toolkit's merge), which the
 #                                 notebook's own merge is checked against.
 #   real-run.stats.json           `psync trace stats --format json` of the three, merged.
+#   waves-8, membership-crash,    curated runs (Traces/README.md: each with its command).
+#   lossy (.jsonl.lz4)
+#   figure1, figure2 (.dot/.svg/  the paper's Figures 1 and 2 drawn from figureN.jsonl.lz4.
+#   .pdf)
 # The notebook real-network-run also reads table1-rtt.csv and table2-token.csv, which
 # Tools/paper-tables.sh writes (not this script).
 set -euo pipefail
@@ -66,7 +70,23 @@ done
     --output "$out/graph-waves.dot"
 dot -Tsvg "$out/graph-waves.dot" >"$out/graph-waves.svg"
 
-# 4. A real run: three processes over UDP on this machine, each writing its own trace.
+# 4. Curated runs (Traces/README.md lists each with its command): a wide conversation, a
+#    membership removal after a crash, a harsh lossy run with the default recovery.
+"$psync" simulate --seed 8 --participants 8 --messages 2 --filter waves --trace "$out/waves-8.jsonl.lz4" >/dev/null
+"$psync" simulate --seed 2 --participants 5 --messages 10 --crash 4@30ms --filter waves,membership \
+    --trace "$out/membership-crash.jsonl.lz4" >/dev/null
+"$psync" simulate --seed 5 --participants 4 --messages 50 --loss 0.2 --trace "$out/lossy.jsonl.lz4" >/dev/null
+
+# 5. The paper's Figures 1 and 2 as the paper draws them (top-down), from the engine's record of
+#    each figure's conversation (figureN.jsonl.lz4, written by DotTests over a hand-driven
+#    network: PSYNC_UPDATE_GOLDEN=1 swift test --filter DotTests), as DOT, SVG and PDF.
+for n in 1 2; do
+    "$psync" trace dot --layout paper "$out/figure$n.jsonl.lz4" -o "$out/figure$n.dot"
+    dot -Tsvg "$out/figure$n.dot" -o "$out/figure$n.svg"
+    dot -Tpdf "$out/figure$n.dot" -o "$out/figure$n.pdf"
+done
+
+# 6. A real run: three processes over UDP on this machine, each writing its own trace.
 if [ "$real_run" = yes ]; then
     base=${PORT_BASE:-47310}
     peers="0=127.0.0.1:$base,1=127.0.0.1:$((base + 1)),2=127.0.0.1:$((base + 2))"
@@ -88,5 +108,5 @@ if [ "$real_run" = yes ]; then
     "$psync" trace stats "${runs[@]}" --format json >"$out/real-run.stats.json"
 fi
 
-echo "traces: the corpus is $(ls "$out"/policies-* "$out"/recovery.* "$out"/graph-* "$out"/real-run* | wc -l) files," \
-     "$(du -ckb "$out"/policies-* "$out"/recovery.* "$out"/graph-* "$out"/real-run* | tail -1 | cut -f1) bytes"
+corpus=("$out"/policies-* "$out"/recovery.* "$out"/graph-* "$out"/real-run* "$out"/waves-8.* "$out"/membership-crash.* "$out"/lossy.* "$out"/figure*)
+echo "traces: the corpus is ${#corpus[@]} files, $(du -ckb "${corpus[@]}" | tail -1 | cut -f1) bytes"

@@ -144,7 +144,7 @@ import PsyncSimulator
     }
 
     /// Traces/figure1.jsonl.lz4 and figure2 are the paper's figures as the engine recorded
-    /// them (Tools/figures.sh draws them as SVG and PDF); their paper layout is Traces/figureN.dot.
+    /// them (Tools/traces.sh draws them as SVG and PDF); their paper layout is Traces/figureN.dot.
     @Test func theStoredFigureTracesAreThePapersFigures() throws {
         for (name, events) in [("figure1", PaperTraces.figure1()), ("figure2", PaperTraces.figure2())] {
             let complete = events + [TraceEvent(time: events.last!.time, host: nil, .end(reason: EndReason.quiescent.rawValue))]
