@@ -8,7 +8,8 @@ maximum inside the bucket hdrh reports as its maximum, and the same p50, p90, p9
 the recorded maximum, as hdrhistogram-swift reports them; hdrh's own get_value_at_percentile
 rounds the rank to nearest instead and can differ by a bucket).
 
-Usage: Tools/hlog-check.py PSYNC TRACE...   (exit 1 on any difference)
+Usage: Tools/hlog-check.py PSYNC TRACE...   (exit 1 on any difference; the per-process traces
+of one real run as one argument, joined by '+')
 """
 import json
 import math
@@ -32,11 +33,12 @@ def percentile(h, p, maximum):
 
 
 def check(psync, trace):
-    stats = json.loads(subprocess.run([psync, "trace", "stats", trace, "--format", "json"],
+    files = trace.split("+")
+    stats = json.loads(subprocess.run([psync, "trace", "stats", *files, "--format", "json"],
                                       check=True, capture_output=True, text=True).stdout)
     problems, metrics = [], 0
     with tempfile.TemporaryDirectory() as out:
-        subprocess.run([psync, "trace", "stats", trace, "--format", "hlog", "-o", out], check=True)
+        subprocess.run([psync, "trace", "stats", *files, "--format", "hlog", "-o", out], check=True)
         for metric, groups in stats["latencies"].items():
             path = os.path.join(out, metric.replace(":", "_") + ".hlog")
             h = HistogramLogReader(path, HdrHistogram(1, 3_600_000_000_000, 3)).get_next_interval_histogram()

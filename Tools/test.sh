@@ -37,7 +37,8 @@ PSYNC=.build/release/psync bash Tools/traces.sh --no-real-run
 git diff --exit-code --stat -- 'Traces/*.lz4' 'Traces/*.json' 'Traces/*.csv' 'Traces/*.txt' 'Traces/*.dot' \
     || { echo "test: Traces/ is stale: PSYNC=.build/release/psync bash Tools/traces.sh, then bash Tools/notebooks.sh --update" >&2; exit 1; }
 # HdrHistogram's histogram logs (trace stats --format hlog), read back by the Python hdrh package.
-python3 Tools/hlog-check.py .build/release/psync Traces/policies-waves.jsonl.lz4 Traces/real-run-merged.jsonl.lz4 Traces/demo.jsonl.lz4
+python3 Tools/hlog-check.py .build/release/psync Traces/policies-waves.jsonl.lz4 Traces/lossy.jsonl.lz4 \
+    Traces/real-run-h0.jsonl.lz4+Traces/real-run-h1.jsonl.lz4+Traces/real-run-h2.jsonl.lz4
 
 # libFuzzer (with AddressSanitizer) on the wire decoder and on the trace reader with every
 # analysis, for a bounded time each (FUZZ_SECONDS, default 60; 0 skips). Seeds: Tools/fuzz/corpus.

@@ -27,14 +27,15 @@ public enum TraceStream {
     }
 
     /// Why a trace that ends with `last` (read to its end, without error) is not a whole run:
-    /// a single trace must end with `end`, and a simulation's must say it ran to quiescence.
-    /// (Merged per-process traces are the merge's business: a process without `end` is merged
-    /// as a crashed host.)
+    /// a single trace must end with `end`, and a simulation's (virtual clock) must say it ran to
+    /// quiescence; a real run's processes end `done` or on a signal, and so does the merged
+    /// stream `psync trace cat` writes of them. (Merged per-process traces are the merge's
+    /// business: a process without `end` is merged as a crashed host.)
     static func unfinished(_ header: TraceHeader, last: TraceEvent.Kind?) -> String? {
         guard case .end(let reason)? = last else {
             return "the trace has no end record: the run was cut short (killed?)"
         }
-        if RealRun(header) == nil, reason != EndReason.quiescent.rawValue {
+        if header.clock == "virtual", reason != EndReason.quiescent.rawValue {
             return "the simulation ended '\(reason)' before quiescence"
         }
         return nil

@@ -265,3 +265,16 @@ import PsyncTrace
         guard case .undetermined = verdict else { Issue.record("\(verdict): \(violations)"); return }
     }
 }
+
+/// The merged stream `psync trace cat A B C` writes of a real run, saved to a file, reads as a
+/// whole run (its end records say `done`, as real runs' do; only a simulation's must say
+/// `quiescent`): Traces/real-run-merged.jsonl.lz4 gave exit 2 from `trace stats`.
+@Suite struct SavedMergeTests {
+    @Test func aSavedMergedRealRunReadsWhole() throws {
+        let path = DotTests.repository.appendingPathComponent("Traces/real-run-merged.jsonl.lz4").path
+        var ends = 0
+        let outcome = try TraceStream.read(path) { if case .end = $0.kind { ends += 1 } }
+        #expect(outcome.header.clock == "monotonic" && ends == 3)
+        #expect(outcome.complete, "\(outcome.incompleteness ?? "")")
+    }
+}
