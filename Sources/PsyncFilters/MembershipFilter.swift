@@ -3,8 +3,12 @@ import PsyncTrace
 
 /// Conversation-wide delete and join (Sections 3.2.4 and 5), built on `maskOut`/`maskIn`.
 ///
-/// It sits above a total-order filter (`waves,membership` or `depth-first,membership`): it needs
-/// the total order to place membership changes, and acts on the view below it.
+/// It sits above a filter that orders everything in one total order (`waves,membership`): it
+/// needs the total order to place membership changes, and acts on the view below it. Depth-first
+/// does not qualify: its traversal waits at a node for that sender's next message, which a
+/// removed participant never sends the survivors, so they would deliver less than the
+/// participant they removed (seen after partitions: the removed one delivered 12 messages, the
+/// survivors 2).
 ///
 /// - Suspicion is local (Section 3.2.4: "each participant determines on its own"): a message
 ///   that every agreed participant but q has followed for `suspicionTimeoutNanoseconds` makes
@@ -78,8 +82,9 @@ public final class MembershipFilter: OrderingFilter {
     /// Membership changes are placed in the total order below; without one, participants would
     /// apply them at different points and their deliveries would disagree.
     public func problem(below: [OrderingFilter], participants: Int) -> String? {
-        guard !below.contains(where: { $0.guarantees.contains(.totalOrder) }) else { return nil }
-        return "membership needs a total-order filter below it (waves,membership or depth-first,membership)"
+        guard !below.contains(where: { $0.guarantees.isSuperset(of: [.totalOrder, .complete]) }) else { return nil }
+        return "membership needs a filter below it that orders everything in one total order (waves,membership): "
+            + "depth-first waits at a removed participant's last message for its next one, which never comes"
     }
 
     public init(suspicionTimeoutNanoseconds: UInt64 = 400_000_000, checkIntervalNanoseconds: UInt64 = 100_000_000) {

@@ -135,7 +135,7 @@ import PsyncTrace
 
     /// Command lines that were accepted and then failed at run time, or hung.
     @Test func commandLinesThatCannotRunAreRefused() async throws {
-        for arguments in [["--filter", "quorum:4"], ["--filter", "membership"], ["--filter", "causal,membership"],
+        for arguments in [["--filter", "quorum:4"], ["--filter", "membership"], ["--filter", "causal,membership"], ["--filter", "depth-first,membership"],
                           ["--messages", "4000000000"], ["--participants", "0"], ["--filter", "waves,waves"]] {
             #expect(await exitStatus(["simulate", "--messages", "3"] + arguments) == 64, "\(arguments)")
         }
