@@ -146,6 +146,39 @@ import PsyncTrace
     /// its removal, and the run falls quiet soon after the heal. (Up to 1.5 s heals only, and
     /// not all, did before the cut-off participant resent its SUSPECT: seed 3 at 1,505 ms ran
     /// to the one-hour limit.)
+    /// Two participants cut off at once: each alone (both are removed, one after the other,
+    /// each voucher check made against a member that may itself be on its way out), or both on
+    /// one side (neither can be removed: each needs the other's SUSPECT, so nothing is held back
+    /// and the run converges once the partition heals). Every promise holds either way.
+    @Test(arguments: [UInt64(805), 5005]) func twoCutOffAtOnce(heal: UInt64) {
+        var removedBoth = 0
+        for seed in UInt64(1)...4 {
+            for together in [false, true] {
+                let window = (start: UInt64(5_000_000), heal: heal * 1_000_000)
+                let partitions = together ? [Partition(side: [3, 4], startNanoseconds: window.start, healNanoseconds: window.heal)]
+                    : [3, 4].map { Partition(side: [$0], startNanoseconds: window.start, healNanoseconds: window.heal) }
+                let config = SimulationConfig(seed: seed, participants: 5, workload: Workload(messagesPerParticipant: 4),
+                                              faults: FaultSchedule(partitions: partitions), filters: ["waves", "membership"])
+                let result = Simulator(config).run()
+                let violations = Checker.check(result) + FilterChecker.check(result)
+                #expect(violations.isEmpty, "\(violations.prefix(3)); reproduce: \(config.reproductionCommand())")
+                #expect(result.quiescenceNanoseconds < (heal + 30_000) * 1_000_000, "\(config.reproductionCommand())")
+                if together {
+                    #expect(result.removed.isEmpty && result.converged, "\(config.reproductionCommand())")
+                } else {
+                    #expect(!result.removed.isEmpty, "\(config.reproductionCommand())")
+                    if result.removed == [3, 4] { removedBoth += 1 }
+                    let top = result.filters.count - 1
+                    let p0 = result.filterDeliveries[top][0].map(\.message)
+                    for q in result.removed { #expect(p0.starts(with: result.filterDeliveries[top][q].map(\.message)), "\(config.reproductionCommand())") }
+                }
+            }
+        }
+        // Seed 2 removes p4 only: nothing waited for p3 when the suspicion timeout came (it had
+        // acknowledged everything before the partition), and after the heal all four suspect p4.
+        #expect(removedBoth >= 3, "both removed in \(removedBoth) of 4 runs")
+    }
+
     @Test(arguments: [UInt64(805), 1505, 5005, 20005, 120_005]) func removedParticipantsLearnTheirRemovalAfterAnyHeal(heal: UInt64) {
         for seed in UInt64(1)...4 {
             let (config, result) = Self.run(seed: seed, healMilliseconds: heal)
