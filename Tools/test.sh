@@ -40,6 +40,11 @@ git diff --exit-code --stat -- 'Traces/*.lz4' 'Traces/*.json' 'Traces/*.csv' 'Tr
 python3 Tools/hlog-check.py .build/release/psync Traces/policies-waves.jsonl.lz4 Traces/lossy.jsonl.lz4 \
     Traces/real-run-h0.jsonl.lz4+Traces/real-run-h1.jsonl.lz4+Traces/real-run-h2.jsonl.lz4
 
+# AddressSanitizer over the suites that cross into C (lz4, zlib, BoringSSL, NIO) or parse bytes:
+# the engine and its codec, traces, analyses, the log, authentication, the UDP shell (about 3
+# minutes with its build; the simulation-heavy suites would add minutes for Swift-only code).
+bash Tools/sanitize.sh address 'PsyncTests|PsyncTraceTests|PsyncAnalysisTests|PsyncLogTests|PsyncAuthTests|PsyncNIOTests'
+
 # libFuzzer (with AddressSanitizer) on the wire decoder and on the trace reader with every
 # analysis, for a bounded time each (FUZZ_SECONDS, default 60; 0 skips). Seeds: Tools/fuzz/corpus.
 fuzz_seconds="${FUZZ_SECONDS:-60}"
