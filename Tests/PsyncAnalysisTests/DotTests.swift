@@ -124,6 +124,24 @@ import PsyncSimulator
         #expect(try Self.render(text) == "")
     }
 
+    /// Past `routedEdgesLimit` drawn messages, edges are straight (Graphviz's router took a
+    /// minute for 239 pinned messages); at or below it, routed. Both render cleanly.
+    @Test func largePicturesUseStraightEdges() throws {
+        let sink = MemoryTraceSink()
+        var config = SimulationConfig(seed: 2, participants: 4, filters: ["waves"])
+        config.workload.messagesPerParticipant = 12
+        Simulator(config, trace: sink).run()
+        var exporter = DotExporter()
+        for e in sink.events { exporter.observe(e) }
+        #expect(exporter.graph.messages.count > DotExporter.routedEdgesLimit)
+        let large = exporter.dot()
+        #expect(large.contains("splines=false;"))
+        #expect(try Self.render(large) == "")
+        let small = exporter.dot(.init(range: 1...DotExporter.routedEdgesLimit / 2))
+        #expect(small.contains("splines=true;"), "half the limit and its stubs are routed")
+        #expect(try Self.render(small) == "")
+    }
+
     /// Lanes stack a, b, c, ... from the top in every picture (Graphviz's own ordering put
     /// them in the wrong order in 35 of these 36).
     @Test func lanesAreAlwaysInParticipantOrder() throws {
