@@ -82,12 +82,22 @@ extension ConversationImage {
             out.event(.arrive(id, an.message, predecessors: an.predecessors))
             noteGrowth(&out)
             for slot in views.indices where isReceivable(n, slot: slot) { makeReceivable(n, slot: slot, &out) }
+            wakeReexecuting(an.message, &out)
             attachedRoot = attachedRoot || an.message == .root
             for entry in releaseHeld(waitingFor: an.message, &out) { work.append(entry.packet) }
         }
         noteActivity(now: now, &out)
         if memory.restoring { finishRestoring(&out) }
         return attachedRoot
+    }
+
+    /// Section 5.2: a local participant's own old message came back from the network, the next
+    /// it has to send again. It is told (`.sendable`), since nothing it receives may follow
+    /// (what follows the message waits for it to be sent again). O(local participants).
+    mutating func wakeReexecuting(_ mid: MessageID, _ out: inout Outbox) {
+        for v in views where v.participant == mid.senderIndex && v.state == .open && v.seen[mid.senderIndex] + 1 == mid.sequence {
+            out.wake(.sendable(id, participants[v.participant]))
+        }
     }
 
     /// `mid` is in the image now: the held messages that waited only for it leave the holding

@@ -54,7 +54,7 @@ extension ConversationImage {
         if rs.participant.host == localHost {
             peers.restartAcked[k] = true
             if peers.restartAcked.allSatisfy({ $0 }) { peers.restart = nil }
-            return
+            return wakeBlockedSenders(&out)
         }
         guard rs.participant.host == from else {
             return out.drop(Drop(.nonParticipant, conversation: id, from: from, detail: "RS for \(rs.participant)"))
@@ -67,6 +67,7 @@ extension ConversationImage {
             for q in peers.participantsOn[k] { forgotten[q] = max(forgotten[q], graph.frontier(q)) }
             peers.forgotten[k] = forgotten
             out.event(.restartNotified(id, restarted: participants[p]))
+            discardHeld(of: p, from: from, &out)
             for v in views where v.state == .open {
                 out.wake(.restarted(id, participants[v.participant], restarted: rs.participant))
             }
@@ -74,6 +75,19 @@ extension ConversationImage {
         out.transmit(.restart(rs), to: [from])
         // Leaves whose buffers are freed go only if stable storage gives them back.
         transmitAnswer(graph.leaves.compactMap(graph.index(of:)), to: from, &out)
+    }
+
+    /// The restarted participant's old messages in the holding queue are discarded: one whose
+    /// predecessors reached no image (sent just before the crash, lost on the way) would wait
+    /// for ever, or be released by the new incarnation's message of the same id, sent in
+    /// another context, and the images would then disagree on what that id means. One that
+    /// some image holds comes back by the usual recovery. O(held).
+    mutating func discardHeld(of p: ParticipantIndex, from: HostID, _ out: inout Outbox) {
+        for mid in holding.entries.keys.filter({ $0.senderIndex == p }).sorted() {
+            guard let entry = holding.discard(mid, graph: graph) else { continue }
+            out.drop(Drop(.supersededByRestart, conversation: id, message: mid, from: entry.from,
+                          detail: "held message of \(participants[p]) from before its restart"))
+        }
     }
 
     /// Under `.gaps`, the restarting host pulls from every peer (digests, repeated until each
@@ -91,10 +105,13 @@ extension ConversationImage {
     /// recovered: some peer has not stated its frontier yet, or stated more of a local
     /// participant's messages than the image holds. A new send then could take the id of an
     /// old message with another context, so it waits (Section 5.2 assumes the same ids). A peer
-    /// that left every digest unanswered (suspected failed) is not waited for.
+    /// that left every digest unanswered (suspected failed) is not waited for. Nor does it send
+    /// before every peer echoed its RS: a peer discards the old messages it only held when the
+    /// RS comes (`discardHeld`), and one of them could otherwise take the new message's place.
     var isCatchingUp: Bool {
         guard memory.restarted else { return false }
-        for k in otherHosts.indices where peers.pulling[k] && peers.silentRounds[k] < config.digestAttempts { return true }
+        for k in otherHosts.indices where peers.silentRounds[k] < config.digestAttempts
+            && (peers.pulling[k] || (peers.restart != nil && !peers.restartAcked[k])) { return true }
         for v in views {
             for k in otherHosts.indices where peers.stated[k][v.participant] > graph.frontier(v.participant) { return true }
         }
@@ -132,6 +149,16 @@ extension ConversationImage {
         }
     }
 
+    /// The participant at `slot`'s next old message while it re-executes, else nil.
+    func reexecutionStep(slot: Int) -> ReexecutionStep? {
+        let me = views[slot].participant
+        guard views[slot].seen[me] < graph.frontier(me) else { return nil }
+        let mid = MessageID(sender: me, sequence: views[slot].seen[me] + 1)
+        guard let n = graph.index(of: mid) else { return nil }
+        return ReexecutionStep(message: mid, payload: graph.isPayloadFreed(mid) ? nil : graph.payload(n),
+                               contextInView: graph.predecessors(n).allSatisfy(views[slot].contains))
+    }
+
     /// Section 5.2: participant at `slot` sends while its own next message is already in the
     /// image (it is re-executing, or resuming from a checkpoint older than its last send). The
     /// send is suppressed ("automatically discarded as duplicates"): the view grows by the
@@ -156,6 +183,16 @@ extension ConversationImage {
         }
         return mid
     }
+}
+
+/// A re-executing participant's next old message (Section 5.2), as `Host.reexecutionStep` gives it.
+public struct ReexecutionStep: Sendable, Equatable {
+    public var message: MessageID
+    /// Its payload; nil if the buffer was freed (Section 3.3).
+    public var payload: [UInt8]?
+    /// Whether every predecessor is in the participant's view: sending it again now is
+    /// suppressed; before, the send would be `reexecutionDiverged`.
+    public var contextInView: Bool
 }
 
 extension View {

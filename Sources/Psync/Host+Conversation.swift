@@ -57,9 +57,11 @@ extension Host {
             image.views[slot].restoring = leaves
             image.memory.restoring = true
         }
+        // The restart record comes first, then the log's arrivals (the count is known after).
+        let mark = outbox.effects.count
         let restored = image.restoreLogged(logged, host: id, now: now, &outbox)
         let i = addImage(image)
-        outbox.event(.restart(cid, pid, leaves: leaves, logged: restored))
+        outbox.event(.restart(cid, pid, leaves: leaves, logged: restored), at: mark)
         let rs = Restart(conversation: cid, participant: pid, leaves: leaves)
         outbox.transmit(.restart(rs), to: images[i]!.otherHosts)
         images[i]!.finishRestoring(&outbox)
@@ -306,6 +308,15 @@ extension Host {
     public func viewFrontier(_ cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> [UInt32] {
         let (image, slot) = try inspect(cid, pid)
         return image.views[slot].seen
+    }
+
+    /// Section 5.2: while `pid` re-executes (its own next message is already in the image), that
+    /// message, so that a filter stack can send its own control messages again exactly where the
+    /// first execution sent them; nil once the participant is past its old messages.
+    /// O(in-degree).
+    public func reexecutionStep(_ cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> ReexecutionStep? {
+        let (image, slot) = try inspect(cid, pid)
+        return image.reexecutionStep(slot: slot)
     }
 
     /// Whether `send` would go through now (Section 3.3 flow control). O(local participants).

@@ -11,7 +11,10 @@ public enum HostEffect: Sendable, Equatable {
     /// A `waitForMessage` has completed: `receive` will now return a message.
     case messageAvailable(ConversationID, ParticipantID)
     /// A send that failed with `PsyncError.wouldBlock` may now succeed: enough of this host's
-    /// messages are settled, held by every host not masked out (Section 3.3 flow control).
+    /// messages are settled, held by every host not masked out (Section 3.3 flow control), or
+    /// a restarted host caught up. Also when a re-executing participant's own next old message
+    /// arrived in the image (Section 5.2): what it sends next is suppressed, and a filter stack
+    /// replays its old control messages from there.
     case sendable(ConversationID, ParticipantID)
     /// Section 5.1: participant `restarted` of the conversation restarted (its host sent an
     /// RS); `ParticipantID` is the local participant told of it, "an out-of-band control
@@ -138,6 +141,9 @@ public enum DropReason: String, Sendable, CaseIterable, Codable {
     /// A held message whose retransmission requests all went unanswered (Section 3.2.3), or
     /// that waited on such a message.
     case discardedAfterFailedRequest = "discarded-after-failed-request"
+    /// Section 5.1: a held message of a participant whose restart (RS) arrived since: it
+    /// may never fit, and the new incarnation sends that id again (`discardHeld`).
+    case supersededByRestart = "superseded-by-restart"
     /// A bound of Section 3.3 was reached.
     case holdingQueueFull = "holding-queue-full"
     case pendingLimit = "pending-limit"
@@ -156,6 +162,9 @@ public enum DropReason: String, Sendable, CaseIterable, Codable {
     /// Recorded by the shells of authenticated conversations (`PsyncAuth`): a packet whose
     /// HMAC tag is missing or wrong, forged or altered by someone without the conversation's key.
     case unauthenticated
+
+    /// Whether the drop takes a message out of a holding queue (trace tools end its hold).
+    public var removesHeldMessage: Bool { self == .discardedAfterFailedRequest || self == .supersededByRestart }
 }
 
 /// Running totals a host keeps whether or not events are reported.

@@ -16,6 +16,11 @@ struct Outbox {
         if reportsEvents { effects.append(.event(e())) }
     }
 
+    /// Records an event before the effects from position `index` on.
+    mutating func event(_ e: @autoclosure () -> EngineEvent, at index: Int) {
+        if reportsEvents { effects.insert(.event(e()), at: index) }
+    }
+
     mutating func drop(_ d: Drop) {
         counters.drops[d.reason, default: 0] += 1
         if reportsEvents { effects.append(.event(.drop(d))) }

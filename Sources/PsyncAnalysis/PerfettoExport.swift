@@ -121,7 +121,7 @@ public struct PerfettoExport: TraceExporter {
         case .drop(let d):
             guard let h = e.host else { break }
             out += instant("drop (\(d.reason))", e.time, process(h), scope: "p", args: d.message.map { [("mid", .string($0.description))] } ?? [])
-            if let m = d.message, d.reason == DropReason.discardedAfterFailedRequest.rawValue {
+            if let m = d.message, DropReason(rawValue: d.reason)?.removesHeldMessage == true {
                 out += endSlice(h, m, e.time) + holdingQueue(h, e.time)
             }
         case .crash:

@@ -218,7 +218,7 @@ public struct TraceGraph {
             if let i = position(of: p) { enterView(m, of: i) }
         case .hold(_, let m, _):
             if let host = e.host { hold(m, at: host) }
-        case .drop(let d) where d.reason == DropReason.discardedAfterFailedRequest.rawValue:
+        case .drop(let d) where DropReason(rawValue: d.reason)?.removesHeldMessage == true:
             if let host = e.host, let m = d.message { unhold(m, at: host) }
         case .maskOut(_, let p, let target), .maskIn(_, let p, let target):
             if let i = position(of: p), let t = position(of: target) {
