@@ -17,6 +17,9 @@ public final class FilterStack {
     public var onDeliver: ((Int, FilterMessage, Int) -> Void)?
     /// Called for every message entering the view (received, or sent by this participant).
     public var onViewGrew: ((FilterMessage) -> Void)?
+    /// Called for each message a re-executing participant sent again and the engine
+    /// suppressed as already in the graph (Section 5.2; `replayOwnMessages`).
+    public var onResendSuppressed: ((MessageID) -> Void)?
     /// Set by a shell that traces: the engine events the stack's operations produce are handed
     /// here as they happen (and not left among `takeHostEffects`), so that the trace has them
     /// before the filters' own records: a send before the delivery a filter makes inside it.
@@ -32,8 +35,15 @@ public final class FilterStack {
     private var hostEffects: [HostEffect] = []
     private var timers: [(deadline: Instant, filter: Int, token: Int)] = []
     private var pumping = false
-    /// Contents blocked by flow control, in send order (`sendToPsync`).
+    /// Contents blocked by flow control, or waiting for their turn in a re-execution, in send
+    /// order (`sendToPsync`).
     private var flowBlocked: [FilterMessage.Content] = []
+    /// The filters' control messages not sent while re-executing since the last old message
+    /// was sent again: sent once the participant is past its old messages (`replayOwnMessages`).
+    private var deferredControl: [FilterMessage.Content] = []
+    /// Set when a re-executing participant (Section 5.2) sent something else than its first
+    /// execution did: the application is not deterministic, and the stack sends nothing more.
+    public private(set) var reexecutionDivergedAt: MessageID?
 
     /// Why `filters` (bottom first) cannot run as one stack in a conversation of `participants`,
     /// or nil: a filter named twice, or a filter's own `problem(below:participants:)`. Shells
@@ -174,10 +184,21 @@ public final class FilterStack {
 
     /// Sends `content` to Psync. A send that Section 3.3's flow control blocks (`wouldBlock`)
     /// is queued, with every later one, and goes out in order from `resumeBlockedSends`: nil
-    /// then, as for a refused send.
+    /// then, as for a refused send. While the participant re-executes, the filters' own control
+    /// messages are not sent (their old ones are replayed, `replayOwnMessages`) and the
+    /// application's wait for their turn.
     func sendToPsync(_ content: FilterMessage.Content) -> MessageID? {
-        guard !context.muted else {
+        guard !context.muted, reexecutionDivergedAt == nil else {
             blockedSends += 1
+            return nil
+        }
+        if isReexecuting {
+            if case .application = content {
+                flowBlocked.append(content)
+            } else if !deferredControl.contains(content) {
+                deferredControl.append(content)
+            }
+            replayOwnMessages()
             return nil
         }
         guard flowBlocked.isEmpty else {
@@ -200,6 +221,13 @@ public final class FilterStack {
     /// again; then lets the filters act on it.
     public func resumeBlockedSends(now: Instant) {
         context.now = now
+        sendBlocked()
+        drainHostEffects()
+        pump()
+    }
+
+    private func sendBlocked() {
+        guard !isReexecuting else { return replayOwnMessages() }
         while let content = flowBlocked.first {
             do throws(PsyncError) {
                 _ = try transmit(content)
@@ -210,8 +238,61 @@ public final class FilterStack {
             }
             flowBlocked.removeFirst()
         }
-        drainHostEffects()
-        pump()
+    }
+
+    /// Whether the participant re-executes (Section 5.2): its own next message is in the image.
+    private var isReexecuting: Bool {
+        (try? context.host.reexecutionStep(context.conversation, as: context.participant)) != nil
+    }
+
+    /// Section 5.2 under filters: a re-executed participant must send exactly what it sent the
+    /// first time, with the same ids. Its application does, being deterministic over what the
+    /// filters deliver; its filters' control messages (Figure 8's ACKs above all) answer batches
+    /// of receives, and a re-execution, finding much of the graph already there, batches
+    /// differently. So while it re-executes, its filters' control messages are not sent: the
+    /// ones its first execution sent are sent again from the image, each as soon as its context
+    /// is in the view (the engine suppresses them as duplicates, and the filters see them enter
+    /// the view as they did then). The application's sends wait in order for their turn: after
+    /// the control messages that preceded them, and until their context is in the view. Once
+    /// past its old messages (and its host caught up: until then a send may `wouldBlock` and
+    /// wait), the participant sends as usual, starting with the control messages its filters
+    /// asked for since the last old one. O(in-degree) per message.
+    private func replayOwnMessages() {
+        // Control messages queued while the image did not show an old message yet (a restarted
+        // host catching up, `wouldBlock`) are the filters' answers of this execution: replaced.
+        if isReexecuting { flowBlocked.removeAll { if case .control = $0 { true } else { false } } }
+        while reexecutionDivergedAt == nil,
+              let step = try? context.host.reexecutionStep(context.conversation, as: context.participant),
+              step.contextInView {
+            let old = step.payload.map(FilterMessage.unframe)
+            let content: FilterMessage.Content
+            if case .control = old {
+                content = old!
+            } else if let first = flowBlocked.first, case .application = first {
+                content = flowBlocked.removeFirst()
+            } else {
+                return
+            }
+            // An old message follows what the first execution had received, not what this
+            // one just did: it does not stand for an answer to those (Figure 8's ACK rule).
+            let answered = sentSinceReceive
+            defer { sentSinceReceive = answered }
+            do {
+                onResendSuppressed?(try transmit(content))
+                deferredControl.removeAll()
+            } catch .reexecutionDiverged(let m) {
+                reexecutionDivergedAt = m
+                flowBlocked.removeAll()
+            } catch {
+                return
+            }
+        }
+        guard !isReexecuting else { return }
+        // What the filters asked to send after the last old message (an ACK of what arrived
+        // since: Figure 8's rule) goes now, or the conversation could wait for it for ever.
+        flowBlocked.insert(contentsOf: deferredControl, at: 0)
+        deferredControl.removeAll()
+        if !flowBlocked.isEmpty { sendBlocked() }
     }
 
     private func transmit(_ content: FilterMessage.Content) throws(PsyncError) -> MessageID {
@@ -280,6 +361,7 @@ public final class FilterStack {
             }
             let before = positions
             for f in filters { f.update(context) }
+            replayOwnMessages()
             if positions != before || !arrived.isEmpty { moved = true }
         }
         retainQueriedHistory()
