@@ -114,6 +114,14 @@ public struct TraceChecker {
             checkStable(p, m, at: e.time)
         case .other("deliver", let fields):
             checkDelivery(fields, at: e.time)
+        case .other("restart", let fields):
+            // Section 5: the participant's filter stack starts over (a re-execution delivers
+            // everything again): its deliveries and waves are those of the new incarnation.
+            if let p = fields.first(where: { $0.0 == "p" })?.1.string.flatMap(ParticipantID.init(label:)) {
+                for filter in deliveries.keys { deliveries[filter]?[p] = nil }
+                for filter in waves.keys { waves[filter]?[p] = nil }
+                for filter in commits.keys { commits[filter]?[p] = nil }
+            }
         case .other(let kind, let fields) where ["wave", "commit", "remove", "readmit"].contains(kind):
             keepClaim(kind, fields, at: e.time)
         case .partition(let side, let heal):

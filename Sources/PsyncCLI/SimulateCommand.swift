@@ -38,7 +38,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("settle-attempts"), help: "Rounds of resends of data that is not stable.") var settleAttempts = 12
     @Option(help: "A partition, HOSTS@START-HEAL (repeatable).", transform: Partition.init(parsing:)) var partition: [Partition] = []
     @Option(help: "A host crash, HOST@TIME (repeatable).", transform: Crash.init(parsing:)) var crash: [Crash] = []
-    @Option(help: "A crashed host comes back, HOST@TIME[:reexecute|:checkpoint][:log] (Section 5; needs --ring --no-acks, no filter; every host then keeps a log of what it collected and serves freed messages from it).",
+    @Option(help: "A crashed host comes back, HOST@TIME[:reexecute|:checkpoint][:log] (Section 5; needs --ring --no-acks and no filter, or --replicated re-executed; every host then keeps a log of what it collected and serves freed messages from it).",
             transform: HostRestart.init(parsing:))
     var restart: [HostRestart] = []
     @Flag(help: "Authenticated conversation: every packet carries an HMAC-SHA256 tag under the conversation's key (from a secret the seed gives); packets that fail are dropped and traced as 'unauthenticated'.")
@@ -49,6 +49,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Fraction of data messages that are non-commutative operations (for the commutative filter).") var beta = 0.0
     @Flag(name: .customLong("no-acks"), help: "Do not acknowledge data after the budget is spent.") var noAcks = false
     @Flag(help: "Pass a token around the participants: each sends its next data message when its predecessor's arrives (--interval and --reply unused).") var ring = false
+    @Flag(help: "A replicated state machine over a total-order stack: each participant sends its next command once its previous one is delivered back, applies every delivered command, and the replicas are compared at the end (--interval, --reply and --no-acks unused).") var replicated = false
     @Flag(name: .customLong("no-check"), help: "Skip the checkers (they keep every participant's history).") var noCheck = false
     @Flag(help: "Swarm testing: draw every option (participants, workload, faults, filter stack) from the seed; the other run options are ignored. A failing run is shrunk to a smaller configuration that still fails, printed as a command.")
     var swarm = false
@@ -75,7 +76,7 @@ struct SimulateCommand: ParsableCommand {
             workload: Workload(messagesPerParticipant: messages, meanIntervalNanoseconds: interval,
                                replyProbability: reply, payloadBytes: payload, acknowledges: !noAcks,
                                settleTimeoutNanoseconds: settleTimeout, settleAttempts: settleAttempts, betaFraction: beta,
-                               pattern: ring ? .ring : nil),
+                               pattern: ring ? .ring : replicated ? .replicated : nil),
             network: NetworkModel(link: LinkModel(delay: delay, lossProbability: loss, duplicateProbability: duplicate,
                                                   reorderProbability: reorder, reorderDelayMaxNanoseconds: reorderDelay)),
             faults: FaultSchedule(partitions: partition, crashes: crash, restarts: restart, attacks: attack), host: engine.host,

@@ -21,7 +21,28 @@ public enum Checker {
 
     /// All properties; empty when the run is correct.
     public static func check(_ r: SimulationResult) -> [Violation] {
-        convergence(r) + receiveOrder(r) + transitiveReduction(r) + reexecution(r) + nStableRecovery(r)
+        convergence(r) + receiveOrder(r) + transitiveReduction(r) + reexecution(r) + nStableRecovery(r) + replicatedState(r)
+    }
+
+    /// The replicated workload: every running participant (`FilterChecker.running`), restarted
+    /// ones included, ends in the same state; with no host down at the end and a top filter
+    /// that promises completeness, having applied every command. (Depth-first does not: it
+    /// stops at the run's unacknowledged tail, so replicas agree on a prefix.)
+    public static func replicatedState(_ r: SimulationResult) -> [Violation] {
+        guard r.config.workload.pattern == .replicated else { return [] }
+        let live = FilterChecker.running(r)
+        guard let first = live.first else { return [] }
+        var out: [Violation] = []
+        for p in live.dropFirst() where r.replicas[p] != r.replicas[first] {
+            out.append(Violation(property: "replicated state",
+                                 detail: "p\(p) differs from p\(first): \(r.replicas[p].applied) commands, digest \(r.replicas[p].digest) against \(r.replicas[first].applied), \(r.replicas[first].digest)"))
+        }
+        let all = r.config.participants * r.config.workload.messagesPerParticipant
+        let complete = r.filterGuarantees.last?.contains(.complete) == true
+        if complete && r.crashed.isEmpty && r.removed.isEmpty && r.replicas[first].applied != all {
+            out.append(Violation(property: "replicated state", detail: "p\(first) applied \(r.replicas[first].applied) of \(all) commands"))
+        }
+        return out
     }
 
     /// A re-executed participant sent what it sent the first time (Section 5.2's condition).

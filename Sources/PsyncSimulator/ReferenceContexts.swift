@@ -22,21 +22,40 @@ public struct ReferenceContexts: Sendable {
 
     /// `sent[p]` lists participant p's messages in sending order, each with the length of p's
     /// history when it was sent (lengths never decrease along a participant's sends).
-    init(histories: [[MessageID]], sent: [[(message: MessageID, contextLength: Int)]]) {
+    /// `former[p]`: the same of p's lost incarnations (Section 5), oldest first, and each
+    /// incarnation's `resent`: its sends the engine suppressed because the message was in the
+    /// graph already (a re-execution, or a resumption from a checkpoint). Such a message keeps
+    /// the context it was first sent in, where the later history may hold more; a message an
+    /// earlier incarnation sent but that reached no one is sent anew, in the new context.
+    init(histories: [[MessageID]], sent: [[(message: MessageID, contextLength: Int)]], resent: [Set<MessageID>] = [],
+         former: [[Incarnation]] = []) {
         participants = histories.count
         offsets.reserveCapacity(sent.reduce(0) { $0 + $1.count })
-        for (history, sends) in zip(histories, sent) {
-            var prefix = [UInt32](repeating: 0, count: participants)
-            var walked = 0
-            for (m, length) in sends {
-                precondition(length >= walked, "context lengths go back in time")
-                while walked < min(length, history.count) {
-                    prefix[history[walked].senderIndex] += 1
-                    walked += 1
-                }
-                offsets[m] = counts.count
-                counts += prefix
+        for p in histories.indices {
+            for incarnation in (p < former.count ? former[p] : []) { record(incarnation) }
+            record(Incarnation(history: histories[p], sends: sent[p], resent: p < resent.count ? resent[p] : []))
+        }
+    }
+
+    /// What one incarnation of a participant's application recorded.
+    struct Incarnation {
+        var history: [MessageID]
+        var sends: [(message: MessageID, contextLength: Int)]
+        var resent: Set<MessageID>
+    }
+
+    private mutating func record(_ incarnation: Incarnation) {
+        var prefix = [UInt32](repeating: 0, count: participants)
+        var walked = 0
+        for (m, length) in incarnation.sends {
+            precondition(length >= walked, "context lengths go back in time")
+            while walked < min(length, incarnation.history.count) {
+                prefix[incarnation.history[walked].senderIndex] += 1
+                walked += 1
             }
+            guard offsets[m] == nil || !incarnation.resent.contains(m) else { continue }
+            offsets[m] = counts.count
+            counts += prefix
         }
     }
 

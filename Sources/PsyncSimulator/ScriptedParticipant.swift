@@ -25,9 +25,15 @@ struct ScriptedParticipant {
     /// The reference model (`ReferenceContexts`): each message this participant sent, with the
     /// length of its history then (the message's context is that prefix).
     var sends: [(message: MessageID, contextLength: Int)] = []
+    /// Its sends the engine suppressed as re-sends of messages already in the graph (5.2).
+    var resent: Set<MessageID> = []
     /// Sends that Section 3.3's flow control blocked, in order: sent when the host says
     /// `.sendable` (the paper's blocking `send`).
     var blocked: [(payload: [UInt8], kind: Workload.PayloadKind)] = []
+    /// The replicated workload's state: the commands the top filter delivered, applied in order.
+    var replica = ReplicatedRegisters()
+    /// The digest its next command carries (`Workload.command`).
+    var commandBasis: UInt64?
 }
 
 /// The scripted workload, driven by the simulator's events.
@@ -53,7 +59,7 @@ extension Simulator {
     }
 
     func afterOpen(_ i: Int) {
-        if config.workload.pattern == .ring && apps[i].dataSent < config.workload.messagesPerParticipant { return }
+        if config.workload.pattern != nil && apps[i].dataSent < config.workload.messagesPerParticipant { return }
         if apps[i].dataSent < config.workload.messagesPerParticipant {
             queue.push(.send(i), at: now + nextInterval(i))
         } else {
@@ -101,7 +107,8 @@ extension Simulator {
     /// token while it has budget, an acknowledgement (Figure 8) once its budget is spent.
     func respond(_ i: Int, dataFrom senders: [ParticipantIndex]) {
         let budgetLeft = apps[i].dataSent < config.workload.messagesPerParticipant
-        guard let kind = config.workload.response(to: senders, at: i, of: config.participants, budgetLeft: budgetLeft, &apps[i].rng)
+        guard let kind = config.workload.response(to: senders, at: i, of: config.participants, budgetLeft: budgetLeft,
+                                                  sentData: apps[i].dataSent > 0, &apps[i].rng)
         else { return }
         // Sends waiting for buffer space (Section 3.3) will carry this context: no ACK for it.
         if kind == .ack && (!apps[i].blocked.isEmpty || apps[i].stack?.hasBlockedSends == true) { return }
@@ -112,7 +119,9 @@ extension Simulator {
         guard let cid = apps[i].conversation else { return }
         let number = kind == .data ? apps[i].dataSent : apps[i].acksSent
         let beta = kind == .data && config.workload.betaFraction > 0 && apps[i].rng.nextUnit() < config.workload.betaFraction
-        let payload = config.workload.payload(kind, participant: i, number: number, beta: beta)
+        let payload = config.workload.pattern == .replicated && kind == .data
+            ? config.workload.command(participant: i, number: number, digest: apps[i].commandBasis ?? 0)
+            : config.workload.payload(kind, participant: i, number: number, beta: beta)
         if kind == .data { apps[i].dataSent += 1 } else { apps[i].acksSent += 1 }
         if let stack = apps[i].stack {
             // The stack reports the message (if a filter lets it through) as own view growth.
@@ -128,7 +137,10 @@ extension Simulator {
     func trySend(_ i: Int, _ cid: ConversationID, _ payload: [UInt8], _ kind: Workload.PayloadKind) -> Bool {
         defer { apply(hosts[i].takeEffects(), host: hosts[i].id) }
         do {
-            sent(i, try hosts[i].send(payload, in: cid, as: apps[i].pid, now: Instant(nanoseconds: now)), data: kind == .data)
+            let again = (try? hosts[i].reexecutionStep(cid, as: apps[i].pid)) != nil
+            let mid = try hosts[i].send(payload, in: cid, as: apps[i].pid, now: Instant(nanoseconds: now))
+            if again { apps[i].resent.insert(mid) }
+            sent(i, mid, data: kind == .data)
             if kind == .data { checkpoint(i) }
             return true
         } catch .wouldBlock {

@@ -123,6 +123,9 @@ public final class Simulator {
     var hostConfig: HostConfig
     var hostSeeds: [UInt64] = []
     var incarnations: [Int] = []
+    /// Per participant, what its lost incarnations' applications recorded (history and sends):
+    /// a message the engine suppressed when sent again keeps its first context (Section 5.2).
+    var formerIncarnations: [[ReferenceContexts.Incarnation]] = []
     /// Re-executions that sent something else than the first time (a checker reports them).
     var divergences: [(participant: Int, message: MessageID)] = []
     /// Authenticated conversations: what seals and opens the hosts' packets (nil: the paper's
@@ -175,6 +178,7 @@ public final class Simulator {
         adversary = Adversary(seed: config.seed)
         if config.authenticated == true { authenticator = Adversary.conversationSecret(seed: config.seed) }
         initialApps = apps
+        formerIncarnations = Array(repeating: [], count: apps.count)
         checkpoints = Array(repeating: nil, count: config.participants)
         incarnations = Array(repeating: 0, count: config.participants)
     }

@@ -20,7 +20,7 @@ extension SimulationConfig {
                     "--settle-attempts", "\(w.settleAttempts)"]
         args += engine
         if !w.acknowledges { args.append("--no-acks") }
-        if w.pattern == .ring { args.append("--ring") }
+        if let pattern = w.pattern { args.append("--\(pattern.rawValue)") }
         if w.betaFraction > 0 { args += ["--beta", "\(w.betaFraction)"] }
         if !recordsHistory { args.append("--no-check") }
         if !filters.isEmpty { args += ["--filter", filters.joined(separator: ",")] }

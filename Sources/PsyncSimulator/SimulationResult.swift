@@ -32,6 +32,8 @@ public struct SimulationResult: Sendable {
     public var memory: [ImageMemory?]
     /// Section 5.2: re-executed participants that sent something else than the first time.
     public var reexecutionDivergences: [(participant: Int, message: MessageID)]
+    /// Per participant: the replicated workload's state at the end (`Workload.Pattern.replicated`).
+    public var replicas: [ReplicatedRegisters]
     /// Per participant: messages received, in order; and sent or received, in order.
     public var received: [[MessageID]]
     public var histories: [[MessageID]]
@@ -104,9 +106,10 @@ extension Simulator {
                 apps.indices.contains { i in !crashed.contains(HostID(UInt32(i))) && apps[i].stack?.context.agreed[q] == true }
             }), images: images,
             frontiers: hosts.map { crashed.contains($0.id) ? nil : $0.frontier(cid) }, memory: hosts.map { $0.memory(cid) },
-            reexecutionDivergences: divergences,
+            reexecutionDivergences: divergences, replicas: apps.map(\.replica),
             received: apps.map(\.received), histories: apps.map(\.history), historyTimes: apps.map(\.historyTimes),
-            contexts: ReferenceContexts(histories: apps.map(\.history), sent: apps.map(\.sends)),
+            contexts: ReferenceContexts(histories: apps.map(\.history), sent: apps.map(\.sends), resent: apps.map(\.resent),
+                                        former: formerIncarnations),
             dataSent: apps.reduce(0) { $0 + $1.dataSent }, acksSent: apps.reduce(0) { $0 + $1.acksSent },
             sentAt: sentAt, receivedAt: receivedAt, filters: config.filters, filterDeliveries: filterDeliveries,
             filterGuarantees: filterGuarantees, applicationMessages: applicationMessages)

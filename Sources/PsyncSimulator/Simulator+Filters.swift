@@ -19,17 +19,30 @@ extension Simulator {
         }
         let records = config.recordsHistory
         stack.onViewGrew = { [unowned self] m in
-            if records && m.isApplication { self.applicationMessages.insert(m.id) }
+            // A restarted participant's old message that reached no one may come back as
+            // another kind of message under its id (Section 5.2): the latest says which.
+            if records {
+                if m.isApplication { self.applicationMessages.insert(m.id) } else { self.applicationMessages.remove(m.id) }
+            }
             if m.sender == self.apps[i].pid { self.sent(i, m.id, data: m.isWorkloadData) } else {
                 self.record(i, m.id)
                 if m.isWorkloadData { self.dataEnteredView(i, m.id) }
             }
         }
+        stack.onResendSuppressed = { [unowned self] m in self.apps[i].resent.insert(m) }
+        let top = filters.count - 1
         stack.onDeliver = { [unowned self] f, m, _ in
+            if f == top, case .application(let payload) = m.content, Workload.isData(payload) {
+                self.apps[i].replica.apply(payload, from: m.id.senderIndex)
+                if m.id.senderIndex == i || self.apps[i].commandBasis == nil { self.apps[i].commandBasis = self.apps[i].replica.digest }
+            }
             if records { self.filterDeliveries[f][i].append(FilterDelivery(message: m.id, time: self.now, content: m.content)) }
         }
         apps[i].stack = stack
-        stack.start(now: Instant(nanoseconds: now))
+        // A restarted participant's log may make messages deliverable at once.
+        stack.start(now: Instant(nanoseconds: now)) { delivered in
+            respond(i, dataFrom: delivered.filter(\.isWorkloadData).map(\.id.senderIndex))
+        }
         afterStack(i)
     }
 
@@ -39,6 +52,9 @@ extension Simulator {
     func afterStack(_ i: Int) {
         guard let stack = apps[i].stack else { return }
         apply(stack.takeHostEffects(), host: hosts[i].id)
+        if let m = stack.reexecutionDivergedAt, !divergences.contains(where: { $0.participant == i && $0.message == m }) {
+            divergences.append((i, m))
+        }
         let delivered = stack.takeApplicationDeliveries()
         if !delivered.isEmpty { respond(i, dataFrom: delivered.filter(\.isWorkloadData).map(\.id.senderIndex)) }
         if let deadline = stack.nextTimerDeadline?.nanoseconds, apps[i].stackTimer != deadline {

@@ -6,8 +6,11 @@ import Psync
 ///
 /// The scripted application is deterministic (the paper's condition for re-execution, 5.2) only
 /// when what it sends depends on what it receives and not on time: the ring workload without
-/// acknowledgements and without filters (`psync simulate` insists on it). Its checkpoint is its
-/// whole state (a value) with its view's leaves, taken after each of its data messages.
+/// acknowledgements and without filters, or the replicated state machine over a total-order
+/// stack (re-execution only: the stack's state is not checkpointed), whose filters' own
+/// control messages the stack replays (`FilterStack`); `psync simulate` insists on it. Its
+/// checkpoint is its whole state (a value) with its view's leaves, taken after each of its data
+/// messages.
 extension Simulator {
     func restart(_ r: HostRestart) {
         let i = Int(r.host), id = hosts[i].id
@@ -18,6 +21,10 @@ extension Simulator {
         hosts[i] = Host(id: id, config: hostConfig, seed: hostSeeds[i] &+ UInt64(incarnations[i]) &* 0x9E37_79B9_7F4A_7C15,
                         storage: recorders[i])
         let settled = apps[i].settleGeneration
+        if config.recordsHistory {
+            formerIncarnations[i].append(ReferenceContexts.Incarnation(history: apps[i].history, sends: apps[i].sends,
+                                                                      resent: apps[i].resent))
+        }
         var leaves: [MessageID] = []
         if r.mode == .checkpoint, let checkpoint = checkpoints[i] {
             apps[i] = checkpoint.app
@@ -36,6 +43,12 @@ extension Simulator {
         }
         apps[i].conversation = cid
         apply(hosts[i].takeEffects(), host: id)
+        if !config.filters.isEmpty {
+            // A new stack re-delivers from the root: this incarnation's deliveries are the
+            // participant's (the checkers hold them to the filters' promises).
+            for f in filterDeliveries.indices { filterDeliveries[f][i] = [] }
+            openStack(i, cid)
+        }
         // Re-executed from the start, the opener sends its first message again (suppressed).
         if leaves.isEmpty && i == 0 && apps[i].dataSent == 0 { sendMessage(i, .data) }
         receiveAll(i)

@@ -38,9 +38,15 @@ public struct Workload: Codable, Sendable, Equatable {
     /// participant sends its next data message when its predecessor's arrives (the interval and
     /// reply probability are not used). The data messages form one causal chain whatever the
     /// timing, so every total order of them is the same in every run, simulated or real.
+    /// `.replicated`: a replicated state machine (`ReplicatedRegisters`) over a total-order
+    /// stack: each participant sends its first command once something is delivered to it and
+    /// its next once its previous one is delivered back (one outstanding command each), and
+    /// applies every delivered command; no application acknowledgements (the stack's suffice).
+    /// What it sends follows from what it is delivered alone, the paper's condition for
+    /// re-execution (Section 5.2), and the checkers compare the replicas at the end.
     public var pattern: Pattern?
 
-    public enum Pattern: String, Codable, Sendable { case ring }
+    public enum Pattern: String, Codable, Sendable { case ring, replicated }
 
     public init(messagesPerParticipant: Int = 10, meanIntervalNanoseconds: UInt64 = 10_000_000,
                 replyProbability: Double = 0, payloadBytes: Int = 32, acknowledges: Bool = true,
@@ -60,17 +66,19 @@ public struct Workload: Codable, Sendable, Equatable {
     /// What a participant's application does on receiving data from `senders` (positions),
     /// with `budgetLeft` or not, as the simulator and a real node both run it: send data (a
     /// reply, or the ring's token), acknowledge (Figure 8, once the budget is spent), or nothing.
-    /// Draws from `rng` only where the independent pattern replies at random.
+    /// Draws from `rng` only where the independent pattern replies at random. `sentData`: the
+    /// participant has sent data already.
     public func response(to senders: [ParticipantIndex], at i: ParticipantIndex, of n: Int, budgetLeft: Bool,
-                         _ rng: inout SplitMix64) -> PayloadKind? {
+                         sentData: Bool = true, _ rng: inout SplitMix64) -> PayloadKind? {
         guard !senders.isEmpty else { return nil }
         if budgetLeft {
             switch pattern {
             case .ring: return senders.contains((i + n - 1) % n) ? .data : nil
+            case .replicated: return !sentData || senders.contains(i) ? .data : nil
             case nil: return rng.nextUnit() < replyProbability ? .data : nil
             }
         }
-        return acknowledges ? .ack : nil
+        return acknowledges && pattern != .replicated ? .ack : nil
     }
 
     /// The first payload byte tells data from acknowledgements; the second is the operation
@@ -107,6 +115,18 @@ public struct Workload: Codable, Sendable, Equatable {
         guard case .send(let c, let p, let m, let preds, let bytes) = e, let payload = try? host.payload(m, in: c, as: p)
         else { return TraceEvent.Kind(e) }
         return .send(c, p, m, predecessors: preds, payloadBytes: bytes, content: content(of: payload, framed: framed).rawValue)
+    }
+
+    /// The replicated workload's command: data, non-commutative (`b`), a digest of the
+    /// sender's state (8 bytes, big-endian), then filler up to `payloadBytes`. The digest is of
+    /// the state right after the sender's previous command (or the first command) was applied:
+    /// a point of the total order, not of how deliveries were batched.
+    public func command(participant: Int, number: Int, digest d: UInt64) -> [UInt8] {
+        var bytes = [PayloadKind.data.rawValue, UInt8(ascii: "b")]
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: d >> UInt64(shift))) }
+        let filler = payload(.data, participant: participant, number: number, beta: true)
+        if filler.count > bytes.count { bytes += filler[bytes.count...] }
+        return bytes
     }
 
     /// The payload of participant `participant`'s `number`th message of `kind` (from 0).

@@ -1,0 +1,143 @@
+import Testing
+import Psync
+import PsyncSimulator
+import PsyncTrace
+
+/// Section 5.2 under a total-order stack: a replicated state machine (`Workload.Pattern
+/// .replicated`) whose participant crashes and re-executes. Its filters' acknowledgements are
+/// replayed from the image (`FilterStack`), its commands are suppressed as duplicates, and it
+/// ends in exactly the state of the others. A failure prints its seed and the command that
+/// reproduces it.
+@Suite struct ReplicatedRestartTests {
+    static func config(seed: UInt64, messages: Int) -> SimulationConfig {
+        var rng = SplitMix64(seed: seed &* 0x5851_F42D_4C95_7F2D)
+        let n = 3 + Int(rng.next() % 3)
+        let host = UInt32(rng.next() % UInt64(n))
+        let crash = 20_000_000 + rng.next() % (UInt64(messages) * 4_000_000)
+        let stacks = [["waves"], ["causal", "waves"], ["depth-first"]]
+        var engine = HostConfig()
+        engine.reclaimsPayloads = seed % 2 == 1
+        return SimulationConfig(
+            seed: seed, participants: n,
+            workload: Workload(messagesPerParticipant: messages, pattern: .replicated),
+            network: NetworkModel(link: LinkModel(lossProbability: Double(rng.next() % 10) / 100)),
+            faults: FaultSchedule(crashes: [Crash(host: host, atNanoseconds: crash)],
+                                  restarts: [HostRestart(host: host, atNanoseconds: crash + 30_000_000 + rng.next() % 300_000_000,
+                                                         mode: .reexecute, log: rng.next() % 2 == 0)]),
+            host: engine, filters: stacks[Int(seed % 3)])
+    }
+
+    static func check(seeds: Range<UInt64>, messages: Int) {
+        var failures: [String] = []
+        var modes: Set<String> = []
+        for seed in seeds {
+            let config = config(seed: seed, messages: messages)
+            modes.insert("\(config.filters.joined(separator: ","))\(config.faults.restarts[0].log ? "+log" : "")")
+            let result = Simulator(config).run()
+            var problems = (Checker.check(result) + FilterChecker.check(result)).prefix(3).map(\.description)
+            if !result.converged { problems.append("images differ") }
+            let applied = Set(result.replicas.map(\.applied))
+            if applied.count != 1 || (config.filters != ["depth-first"] && applied.first != config.participants * messages) {
+                problems.append("replicas applied \(result.replicas.map(\.applied))")
+            }
+            if !problems.isEmpty { failures.append("seed \(seed): \(problems.joined(separator: "; ")); reproduce: \(config.reproductionCommand())") }
+        }
+        #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(4).joined(separator: "\n"))")
+        #expect(modes.count == 6, "every stack, with and without the log: \(modes.sorted())")
+    }
+
+    @Test func reexecutedReplicasEndInTheOthersState() {
+        Self.check(seeds: 0..<24, messages: 30)
+    }
+
+    /// One run, traced: the restarted participant sends its old messages again, data and
+    /// acknowledgements alike, each suppressed once; every other host tells its participant of
+    /// the restart once; the replicas agree, and the checker rejects replicas that do not.
+    @Test func reexecutionReplaysAcknowledgementsAndEveryReplicaAgrees() {
+        let sink = MemoryTraceSink()
+        let config = SimulationConfig(
+            seed: 7, participants: 4, workload: Workload(messagesPerParticipant: 40, pattern: .replicated),
+            network: NetworkModel(link: LinkModel(lossProbability: 0.05)),
+            faults: FaultSchedule(crashes: [Crash(host: 2, atNanoseconds: 80_000_000)],
+                                  restarts: [HostRestart(host: 2, atNanoseconds: 300_000_000, mode: .reexecute, log: false)]),
+            filters: ["waves"])
+        var result = Simulator(config, trace: sink).run()
+        #expect((Checker.check(result) + FilterChecker.check(result)).map(\.description) == [])
+        #expect(Set(result.replicas).count == 1 && result.replicas[0].applied == 160)
+
+        var sentBefore: [String: String] = [:]
+        var suppressed: [String] = []
+        var notified: [UInt32] = []
+        for e in sink.events {
+            switch e.kind {
+            case .send(_, let p, let m, _, _, let content) where p.host.rawValue == 2 && e.time < 80_000_000:
+                sentBefore[m.description] = content
+            case .other("resend_suppressed", let fields):
+                suppressed.append(fields.first { $0.0 == "mid" }?.1.string ?? "")
+            case .other("restart_notified", let fields):
+                #expect(fields.first { $0.0 == "restarted" }?.1.string == "p2")
+                notified.append(e.host?.rawValue ?? 99)
+            default: break
+            }
+        }
+        #expect(notified.sorted() == [0, 1, 3], "each other host is told once")
+        #expect(Set(suppressed).count == suppressed.count, "each old message is sent again once")
+        #expect(Set(suppressed).isSubset(of: sentBefore.keys))
+        // What the first incarnation sent in its last few milliseconds may have reached nobody.
+        #expect(suppressed.count * 10 >= sentBefore.count * 9, "\(suppressed.count) of \(sentBefore.count) sent again")
+        let kinds = Set(suppressed.compactMap { sentBefore[$0] })
+        #expect(kinds == ["data", "control"], "acknowledgements are replayed as well as commands: \(kinds)")
+
+        result.replicas[1] = ReplicatedRegisters()
+        #expect(!Checker.replicatedState(result).isEmpty)
+    }
+
+    /// A re-executed application that sends something its first execution did not is reported.
+    @Test func aNondeterministicReexecutionIsReported() {
+        let config = SimulationConfig(
+            seed: 3, participants: 3, workload: Workload(messagesPerParticipant: 20, pattern: .replicated),
+            faults: FaultSchedule(crashes: [Crash(host: 1, atNanoseconds: 60_000_000)],
+                                  restarts: [HostRestart(host: 1, atNanoseconds: 200_000_000, mode: .reexecute, log: true)]),
+            filters: ["waves"])
+        let sim = Simulator(config)
+        sim.at(200_000_001) { $0.sendAsApplication(participant: 1, [0, 0x62] + Array(repeating: 0xEE, count: 30)) }
+        let result = sim.run()
+        #expect(Checker.reexecution(result).map(\.description).first?.hasPrefix("re-execution: p1 diverged at b") == true)
+    }
+
+    /// Swarm seeds that found, in turn: a command type swapped for an ACK under a lost id, an
+    /// old message held at a peer that missed the RS taking the new one's place, an ACK owed
+    /// after the last replayed message never sent, a restarted host waiting for its old
+    /// messages' arrival with nothing to wake it.
+    @Test(arguments: [2829, 3027, 6532, 7520, 8339] as [UInt64])
+    func swarmFindingsStayFixed(seed: UInt64) {
+        let config = Swarm.config(seed: seed)
+        #expect(config.workload.pattern == .replicated && !config.faults.restarts.isEmpty)
+        let violations = Swarm.violations(config).prefix(3).map(\.description)
+        #expect(violations.isEmpty, "\(violations); reproduce: psync simulate --swarm --seed \(seed) --runs 1")
+    }
+
+    @Test func whatCannotBeReexecutedIsRefused() {
+        func problems(_ filters: [String], _ mode: HostRestart.Mode = .reexecute, payload: Int = 32) -> [String] {
+            SimulationConfig(participants: 3, workload: Workload(payloadBytes: payload, pattern: .replicated),
+                             faults: FaultSchedule(crashes: [Crash(host: 1, atNanoseconds: 1)],
+                                                   restarts: [HostRestart(host: 1, atNanoseconds: 2, mode: mode, log: false)]),
+                             filters: filters).problems()
+        }
+        #expect(problems(["waves"]).isEmpty)
+        #expect(problems(["causal"]).contains { $0.contains("total order") })
+        #expect(problems(["quorum"]).contains { $0.contains("total order") })
+        #expect(problems(["waves"], .checkpoint).contains { $0.contains("deterministic application") })
+        #expect(problems(["waves", "membership"]).contains { $0.contains("no membership") })
+        #expect(problems(["waves"], payload: 9).contains { $0.contains("10 bytes") })
+    }
+}
+
+/// The same at length (release build, `PSYNC_LONG_RUN=1`): 150 commands per participant, so
+/// that a re-execution's catch-up crosses the retransmission batch limit.
+@Suite(.enabled(if: LongRun.enabled, "long runs need the release build: PSYNC_LONG_RUN=1 (Tools/test.sh sets it)"))
+struct LongRunReplicatedRestartTests {
+    @Test func longReplicatedRunsWithRestartsAgree() {
+        ReplicatedRestartTests.check(seeds: 100..<124, messages: 150)
+    }
+}
