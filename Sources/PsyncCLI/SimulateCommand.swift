@@ -38,7 +38,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("settle-attempts"), help: "Rounds of resends of data that is not stable.") var settleAttempts = 12
     @Option(help: "A partition, HOSTS@START-HEAL (repeatable).", transform: Partition.init(parsing:)) var partition: [Partition] = []
     @Option(help: "A host crash, HOST@TIME (repeatable).", transform: Crash.init(parsing:)) var crash: [Crash] = []
-    @Option(help: "A crashed host comes back, HOST@TIME[:reexecute|:checkpoint][:log] (Section 5; needs --ring --no-acks and no filter, or --replicated re-executed; every host then keeps a log of what it collected and serves freed messages from it).",
+    @Option(help: "A crashed host comes back, HOST@TIME[:reexecute|:checkpoint][:log] (Section 5; needs --ring --no-acks and no filter, or --replicated; every host then keeps a log of what it collected and serves freed messages from it).",
             transform: HostRestart.init(parsing:))
     var restart: [HostRestart] = []
     @Flag(help: "Authenticated conversation: every packet carries an HMAC-SHA256 tag under the conversation's key (from a secret the seed gives); packets that fail are dropped and traced as 'unauthenticated'.")

@@ -38,6 +38,11 @@ public final class FilterStack {
     /// Contents blocked by flow control, or waiting for their turn in a re-execution, in send
     /// order (`sendToPsync`).
     private var flowBlocked: [FilterMessage.Content] = []
+    /// A participant resumed from a checkpoint (`resume`): its own messages up to this one are
+    /// sent again from the image, its application's included, and the top filter's deliveries
+    /// up to `deliveredAtCheckpoint` do not reach the application, whose state has them.
+    private var replayedThrough: UInt32 = 0
+    private var deliveredAtCheckpoint = 0
     /// The filters' control messages not sent while re-executing since the last old message
     /// was sent again: sent once the participant is past its old messages (`replayOwnMessages`).
     private var deferredControl: [FilterMessage.Content] = []
@@ -69,6 +74,19 @@ public final class FilterStack {
         context = try FilterContext(host: host, conversation: conversation, participant: participant, now: now)
         context.stack = self
     }
+
+    /// Section 5.1 under filters, from an application checkpoint: the filters' state is not in
+    /// it, so they run again over the image from the root (the participant restarted as for a
+    /// re-execution); the messages it sent up to its `ownThrough`th, before the checkpoint, are
+    /// sent again from the image (suppressed), and the top filter's first `delivered`
+    /// deliveries are not handed to the application. Call before `start`.
+    public func resume(ownThrough: UInt32, delivered: Int) {
+        replayedThrough = ownThrough
+        deliveredAtCheckpoint = delivered
+    }
+
+    /// How many messages the top filter delivered, for a checkpoint (`resume`).
+    public var topDeliveries: Int { positions[filters.count - 1] }
 
     /// Starts the filters (bottom first) and takes in what the view already holds.
     public func start(now: Instant, respond: ([FilterMessage]) -> Void = { _ in }) {
@@ -171,7 +189,7 @@ public final class FilterStack {
                                                 ("application", .bool(m.isApplication))])
         if i + 1 < filters.count {
             if !isConsumedBelow(m, filters[i + 1]) { filters[i + 1].input(m, context) }
-        } else if m.isApplication {
+        } else if m.isApplication && positions[i] > deliveredAtCheckpoint {
             applicationDeliveries.append(m)
         }
     }
@@ -268,6 +286,8 @@ public final class FilterStack {
             let content: FilterMessage.Content
             if case .control = old {
                 content = old!
+            } else if step.message.sequence <= replayedThrough, let old {
+                content = old
             } else if let first = flowBlocked.first, case .application = first {
                 content = flowBlocked.removeFirst()
             } else {

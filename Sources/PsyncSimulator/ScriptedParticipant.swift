@@ -141,7 +141,7 @@ extension Simulator {
             let mid = try hosts[i].send(payload, in: cid, as: apps[i].pid, now: Instant(nanoseconds: now))
             if again { apps[i].resent.insert(mid) }
             sent(i, mid, data: kind == .data)
-            if kind == .data { checkpoint(i) }
+            if kind == .data { checkpoint(i, after: mid) }
             return true
         } catch .wouldBlock {
             return false
@@ -175,6 +175,7 @@ extension Simulator {
         apps[i].lastSent = mid
         if data {
             dataEnteredView(i, mid)
+            if apps[i].stack != nil { checkpoint(i, after: mid) }
         } else if repeatsLastMessage(i) && apps[i].dataSent >= config.workload.messagesPerParticipant {
             startSettling(i)
         }

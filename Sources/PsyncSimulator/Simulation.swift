@@ -119,7 +119,11 @@ public final class Simulator {
     /// its latest checkpoint (taken after each of its data messages, when a restart from one is
     /// scheduled), each host's engine settings and seed, and how many times it restarted.
     var initialApps: [ScriptedParticipant] = []
-    var checkpoints: [(app: ScriptedParticipant, leaves: [MessageID])?] = []
+    /// A checkpoint under filters also says how many messages the participant had sent and
+    /// the top filter had delivered (`FilterStack.resume`). Taken after each data message, a
+    /// checkpoint is only a candidate until that message is stable (`commitCheckpoint`).
+    var checkpoints: [Checkpoint?] = []
+    var checkpointCandidates: [[Checkpoint]] = []
     var hostConfig: HostConfig
     var hostSeeds: [UInt64] = []
     var incarnations: [Int] = []
@@ -180,6 +184,7 @@ public final class Simulator {
         initialApps = apps
         formerIncarnations = Array(repeating: [], count: apps.count)
         checkpoints = Array(repeating: nil, count: config.participants)
+        checkpointCandidates = Array(repeating: [], count: config.participants)
         incarnations = Array(repeating: 0, count: config.participants)
     }
 
@@ -252,6 +257,7 @@ public final class Simulator {
             lastActivity = now
             filterTimer(i, deadline: deadline)
         case .crash(let host):
+            commitCheckpoint(Int(host.rawValue))
             crashed.insert(host)
             lastActivity = now
             record(host, .crash)

@@ -6,7 +6,7 @@ import PsyncFilters
 /// stack takes Psync's receives, the application sends through it and takes its deliveries.
 /// Every delivery of every filter is recorded with its time, for the checkers and latencies.
 extension Simulator {
-    func openStack(_ i: Int, _ cid: ConversationID) {
+    func openStack(_ i: Int, _ cid: ConversationID, resume: (sent: UInt32, delivered: Int)? = nil) {
         let filters = makeStack()
         filterGuarantees = filters.map(\.guarantees)
         let stack = try! FilterStack(filters, host: hosts[i], conversation: cid, participant: apps[i].pid,
@@ -31,14 +31,17 @@ extension Simulator {
         }
         stack.onResendSuppressed = { [unowned self] m in self.apps[i].resent.insert(m) }
         let top = filters.count - 1
-        stack.onDeliver = { [unowned self] f, m, _ in
-            if f == top, case .application(let payload) = m.content, Workload.isData(payload) {
+        // From a checkpoint, the application's state already has the first deliveries.
+        let applied = resume?.delivered ?? 0
+        stack.onDeliver = { [unowned self] f, m, position in
+            if f == top, position > applied, case .application(let payload) = m.content, Workload.isData(payload) {
                 self.apps[i].replica.apply(payload, from: m.id.senderIndex)
                 if m.id.senderIndex == i || self.apps[i].commandBasis == nil { self.apps[i].commandBasis = self.apps[i].replica.digest }
             }
             if records { self.filterDeliveries[f][i].append(FilterDelivery(message: m.id, time: self.now, content: m.content)) }
         }
         apps[i].stack = stack
+        if let resume { stack.resume(ownThrough: resume.sent, delivered: resume.delivered) }
         // A restarted participant's log may make messages deliverable at once.
         stack.start(now: Instant(nanoseconds: now)) { delivered in
             respond(i, dataFrom: delivered.filter(\.isWorkloadData).map(\.id.senderIndex))

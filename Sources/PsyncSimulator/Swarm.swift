@@ -13,7 +13,7 @@ import PsyncFilters
 /// runs are authenticated and attacked (`Attack`): forgeries and alterations must change
 /// nothing. (Unauthenticated runs are not attacked: there the attacks are meant to succeed.)
 /// Half the runs under waves or depth-first replicate a state machine with a crash and a
-/// re-executing restart (Section 5.2).
+/// restart (Section 5: re-execution or a checkpoint).
 public enum Swarm {
     /// The stacks drawn from (bottom first); all are valid with any number of participants.
     public static let stacks: [[String]] = [
@@ -54,15 +54,17 @@ public enum Swarm {
             faults.crashes = [Crash(host: UInt32(rng.next() % UInt64(n)), atNanoseconds: rng.next() % 300_000_000)]
         }
         // Section 5: half the runs over a total-order stack that promises no membership become a
-        // replicated state machine whose crashed host (one is drawn if none was) comes back and
-        // re-executes, with its log or without. Drawn from a generator of its own, as below.
+        // replicated state machine whose crashed host (one is drawn if none was) comes back,
+        // re-executing or from a checkpoint, with its log or without. Drawn from a generator of its own, as below.
         var restarts = SplitMix64(seed: seed ^ 0x5245_5354_4152_5453)  // "RESTARTS"
         if n >= 3, ["waves", "depth-first"].contains(filters.last), !filters.contains("membership"), restarts.nextUnit() < 0.5 {
             w.pattern = .replicated
             let crash = faults.crashes.first ?? Crash(host: UInt32(restarts.next() % UInt64(n)), atNanoseconds: restarts.next() % 300_000_000)
             faults.crashes = [crash]
-            faults.restarts = [HostRestart(host: crash.host, atNanoseconds: crash.atNanoseconds + 20_000_000 + restarts.next() % 400_000_000,
-                                           mode: .reexecute, log: restarts.next() % 2 == 0)]
+            let at = crash.atNanoseconds + 20_000_000 + restarts.next() % 400_000_000
+            let log = restarts.next() % 2 == 0
+            faults.restarts = [HostRestart(host: crash.host, atNanoseconds: at, mode: restarts.next() % 2 == 0 ? .reexecute : .checkpoint,
+                                           log: log)]
         }
         // From a generator of its own, so that adding the adversary left every other draw as it was.
         var adversary = SplitMix64(seed: seed ^ 0x4144_5645_5253_4152)  // "ADVERSAR"
