@@ -122,7 +122,7 @@ extension ConversationImage {
             for q in 0..<participantCount where v[q] > limit[q] { limit[q] = v[q] }
         }
         transmitAnswer(answerable(after: boundary, through: limit).filter { !held.contains(graph.mid($0)) },
-                       to: from, &out)
+                       to: from, after: boundary, &out)
     }
 
     /// A cut answer from `from` arrived: ask it again at once. Open gaps whose source is `from`

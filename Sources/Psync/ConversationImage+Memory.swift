@@ -61,15 +61,21 @@ public protocol StableStorage: AnyObject {
     /// collected; `message` carries its predecessors and payload (an SC's root is an AN here).
     func store(_ message: AddNode)
 
-    /// The payload of a message stored earlier, read back; nil if this storage cannot (the
-    /// default). A host whose storage reads back serves retransmissions of messages whose
-    /// buffers it freed: a freed message is held by every host, until one of them restarts
-    /// without its memory (Section 5) and asks for everything again.
-    func payload(of message: MessageID, in conversation: ConversationID) -> [UInt8]?
+    /// A message stored earlier, read back (predecessors and payload); nil if this storage
+    /// cannot (the default). A host whose storage reads back serves retransmissions of messages
+    /// whose buffers it freed or whose nodes it reclaimed: such a message is held by every
+    /// host, until one of them restarts without its memory (Section 5) and asks for everything
+    /// again.
+    func stored(_ message: MessageID, in conversation: ConversationID) -> AddNode?
 }
 
 extension StableStorage {
-    public func payload(of message: MessageID, in conversation: ConversationID) -> [UInt8]? { nil }
+    public func stored(_ message: MessageID, in conversation: ConversationID) -> AddNode? { nil }
+
+    /// The payload of a message stored earlier, read back (`stored`).
+    public func payload(of message: MessageID, in conversation: ConversationID) -> [UInt8]? {
+        stored(message, in: conversation)?.payload
+    }
 }
 
 extension ConversationImage {

@@ -126,7 +126,7 @@ extension ConversationImage {
         guard fr.isDigest else { return answerGapRequest(fr.wanted, boundary: boundary, held: held, from: from, &out) }
         peers.pulling[k] = false
         transmitAnswer(answerable(after: boundary, through: graph.frontierVector).filter { !held.contains(graph.mid($0)) },
-                       to: from, &out)
+                       to: from, after: boundary, &out)
         // Messages of a sender every local view masked out are discarded on arrival (Section
         // 3.2.4): asking for them would be answered for ever. A masked peer gets no digest
         // either (as from the digest timer), so that one removed while partitioned, whose image

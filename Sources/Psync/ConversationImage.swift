@@ -148,23 +148,33 @@ struct ConversationImage {
 
     /// Sends the messages at `answer` (topological order) to `host` as one retransmission
     /// answer, cut at `retransmitBatchLimit` (the last message sent then says so), and reports
-    /// it. An empty answer sends and reports nothing.
-    func transmitAnswer(_ answer: [ContextGraph.NodeIndex], to host: HostID, _ out: inout Outbox) {
+    /// it. With the requester's frontier (`boundary`), reclaimed messages beyond it go first
+    /// (`storedAnswer`). An empty answer sends and reports nothing.
+    func transmitAnswer(_ answer: [ContextGraph.NodeIndex], to host: HostID, after boundary: [UInt32]? = nil, _ out: inout Outbox) {
+        // Reclaimed messages the requester lacks come first, from stable storage: the rest
+        // builds on them.
+        let stored = boundary.map { storedAnswer(after: $0, limit: config.retransmitBatchLimit) } ?? []
         var nodes: [ContextGraph.NodeIndex] = []
         var payloads: [[UInt8]] = []
-        var cut = false
-        for n in answer {
+        var cut = stored.count == config.retransmitBatchLimit
+        for n in answer where !cut {
             guard let payload = servedPayload(n) else { continue }
-            if nodes.count == config.retransmitBatchLimit {
+            if stored.count + nodes.count == config.retransmitBatchLimit {
                 cut = true
                 break
             }
             nodes.append(n)
             payloads.append(payload)
         }
-        guard !nodes.isEmpty else { return }
-        out.event(.retransmitAnswered(id, requester: host, messages: nodes.map(graph.mid), cut: cut))
-        out.counters.retransmittedMessages += nodes.count
+        guard !nodes.isEmpty || !stored.isEmpty else { return }
+        out.event(.retransmitAnswered(id, requester: host, messages: stored.map(\.message) + nodes.map(graph.mid), cut: cut))
+        out.counters.retransmittedMessages += stored.count + nodes.count
+        for (i, an) in stored.enumerated() {
+            var packet = an
+            packet.resent = false
+            packet.answerCut = cut && nodes.isEmpty && i == stored.count - 1
+            out.transmit(.addNode(packet), to: [host])
+        }
         for (i, n) in nodes.enumerated() {
             out.transmit(dataPacket(n, resent: false, answerCut: cut && i == nodes.count - 1, payload: payloads[i]), to: [host])
         }

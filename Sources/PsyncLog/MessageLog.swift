@@ -16,8 +16,8 @@ import Psync
 /// precedes it is good; what follows is ignored and recovered from the network. Opening a log
 /// cuts such a tail off, so that what is appended after it can be read.
 ///
-/// The log also reads back (`payload(of:in:)`): its host serves the messages whose buffers it
-/// freed to a host that restarted without them, from an index of record offsets (a few dozen
+/// The log also reads back (`stored(_:in:)`): its host serves the messages whose buffers it
+/// freed or whose nodes it reclaimed to a host that restarted without them, from an index of record offsets (a few dozen
 /// bytes per message, against the message's whole buffer in memory).
 public final class MessageLog: StableStorage {
     public static let header = Array("PSYNCLG1".utf8)
@@ -119,7 +119,7 @@ public final class MessageLog: StableStorage {
 
     /// The payload of a message stored in this log, read back from the file (its checksum
     /// checked again) or from the records not yet written; nil if the log does not have it.
-    public func payload(of message: MessageID, in conversation: ConversationID) -> [UInt8]? {
+    public func stored(_ message: MessageID, in conversation: ConversationID) -> AddNode? {
         guard let (offset, length) = index[Key(conversation: conversation, message: message)] else { return nil }
         var record: [UInt8]
         if offset >= written {
@@ -133,7 +133,7 @@ public final class MessageLog: StableStorage {
         let body = Array(record[8...])
         guard Self.uint32(record, 4) == CRC32.checksum(body), case .addNode(let an) = try? WireCodec.decode(body),
               an.message == message else { return nil }
-        return an.payload
+        return an
     }
 
     public func close() throws(Error) {

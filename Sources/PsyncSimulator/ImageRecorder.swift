@@ -21,8 +21,8 @@ final class ImageRecorder: StableStorage {
         log.append(message)
     }
 
-    func payload(of message: MessageID, in conversation: ConversationID) -> [UInt8]? {
+    func stored(_ message: MessageID, in conversation: ConversationID) -> AddNode? {
         guard let i = logged[message], log[i].conversation == conversation else { return nil }
-        return log[i].payload
+        return log[i]
     }
 }

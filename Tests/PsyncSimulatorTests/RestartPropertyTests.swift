@@ -50,6 +50,32 @@ import PsyncSimulator
         Self.check(seeds: 0..<32, messages: 20)
     }
 
+    /// With the threshold Θ (`retainedNodes`), the others reclaimed the nodes of what every host
+    /// held before the crash; a restarted host without its log gets them back from the others'
+    /// logs (`ConversationImage.storedAnswer`), in batches (the ring's 3 x 120 messages cross
+    /// the batch limit of 256). Ring (both restart modes) and the replicated state machine
+    /// under waves (re-executed and from a checkpoint), up to 9% loss.
+    @Test func nodesReclaimedByTheThresholdAreServedFromTheOthersLogs() {
+        var failures: [String] = []
+        for seed in UInt64(0)..<16 {
+            var config = Self.config(seed: seed, messages: 120)
+            config.host.retainedNodes = 40
+            config.faults.crashes[0].atNanoseconds += 400_000_000
+            config.faults.restarts[0].atNanoseconds += 400_000_000
+            config.faults.restarts[0].log = false
+            if seed % 2 == 1 {
+                config.workload = Workload(messagesPerParticipant: 60, pattern: .replicated)
+                config.filters = ["waves"]
+            }
+            let result = Simulator(config).run()
+            var problems = (Checker.check(result) + FilterChecker.check(result)).prefix(3).map(\.description)
+            if !result.converged { problems.append("images differ") }
+            if result.memory.allSatisfy({ ($0?.nodesReclaimed.reduce(0, +) ?? 0) == 0 }) { problems.append("no host reclaimed a node") }
+            if !problems.isEmpty { failures.append("seed \(seed): \(problems.joined(separator: "; ")); reproduce: \(config.reproductionCommand())") }
+        }
+        #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(4).joined(separator: "\n"))")
+    }
+
     /// Two hosts fail within 50 ms of each other; one comes back, the other stays down (and
     /// the ring stops at its turn).
     static func overlapping(seed: UInt64, messages: Int) -> SimulationConfig {

@@ -154,13 +154,14 @@ import PsyncSimulator
     /// With buffers freed once every host holds them (the default), a restarted host asks for
     /// messages no host keeps in memory: the others serve them from their logs (Section 5's
     /// non-volatile storage, read back), and the re-executed ring ends as an uninterrupted one.
-    /// With storage that only writes, what was freed is gone: the participant cannot catch up.
+    /// (`RestartPropertyTests` does the same with nodes reclaimed by Θ.) With storage that only
+    /// writes, what was freed is gone: the participant cannot catch up.
     @Test(arguments: [RecoveryPolicy.gaps, .paper])
     func freedMessagesAreServedFromTheOthersLogs(_ recovery: RecoveryPolicy) throws {
         final class ReadableLog: StableStorage {
-            var kept: [MessageID: [UInt8]] = [:]
-            func store(_ message: AddNode) { kept[message.message] = message.payload }
-            func payload(of message: MessageID, in conversation: ConversationID) -> [UInt8]? { kept[message] }
+            var kept: [MessageID: AddNode] = [:]
+            func store(_ message: AddNode) { kept[message.message] = message }
+            func stored(_ message: MessageID, in conversation: ConversationID) -> AddNode? { kept[message] }
         }
         final class WriteOnlyLog: StableStorage {
             func store(_ message: AddNode) {}
