@@ -43,8 +43,11 @@ public final class FilterStack {
     /// up to `deliveredAtCheckpoint` do not reach the application, whose state has them.
     private var replayedThrough: UInt32 = 0
     private var deliveredAtCheckpoint = 0
-    /// The filters' control messages not sent while re-executing since the last old message
-    /// was sent again: sent once the participant is past its old messages (`replayOwnMessages`).
+    /// The filters' control messages not sent while re-executing (each once): sent once the
+    /// participant is past its old messages (`replayOwnMessages`). Some may have been answered
+    /// by old messages replayed since, but which cannot be told in general (an old message
+    /// replayed late follows less than was received meanwhile): an extra ACK costs a packet, a
+    /// missing one a stalled wave.
     private var deferredControl: [FilterMessage.Content] = []
     /// Set when a re-executing participant (Section 5.2) sent something else than its first
     /// execution did: the application is not deterministic, and the stack sends nothing more.
@@ -274,11 +277,17 @@ public final class FilterStack {
     /// the control messages that preceded them, and until their context is in the view. Once
     /// past its old messages (and its host caught up: until then a send may `wouldBlock` and
     /// wait), the participant sends as usual, starting with the control messages its filters
-    /// asked for since the last old one. O(in-degree) per message.
+    /// asked for meanwhile. O(in-degree) per message.
     private func replayOwnMessages() {
         // Control messages queued while the image did not show an old message yet (a restarted
-        // host catching up, `wouldBlock`) are the filters' answers of this execution: replaced.
-        if isReexecuting { flowBlocked.removeAll { if case .control = $0 { true } else { false } } }
+        // host catching up, `wouldBlock`) are the filters' answers of this execution: they wait
+        // with the others until the participant is past its old messages.
+        if isReexecuting {
+            for content in flowBlocked where !content.isApplication && !deferredControl.contains(content) {
+                deferredControl.append(content)
+            }
+            flowBlocked.removeAll { !$0.isApplication }
+        }
         while reexecutionDivergedAt == nil,
               let step = try? context.host.reexecutionStep(context.conversation, as: context.participant),
               step.contextInView {
@@ -299,7 +308,6 @@ public final class FilterStack {
             defer { sentSinceReceive = answered }
             do {
                 onResendSuppressed?(try transmit(content))
-                deferredControl.removeAll()
             } catch .reexecutionDiverged(let m) {
                 reexecutionDivergedAt = m
                 flowBlocked.removeAll()
@@ -308,8 +316,8 @@ public final class FilterStack {
             }
         }
         guard !isReexecuting else { return }
-        // What the filters asked to send after the last old message (an ACK of what arrived
-        // since: Figure 8's rule) goes now, or the conversation could wait for it for ever.
+        // What the filters asked to send while re-executing (an ACK of what arrived meanwhile:
+        // Figure 8's rule) goes now, or the conversation could wait for it for ever.
         flowBlocked.insert(contentsOf: deferredControl, at: 0)
         deferredControl.removeAll()
         if !flowBlocked.isEmpty { sendBlocked() }

@@ -110,6 +110,9 @@ public struct FilterMessage: Sendable, Equatable {
         case application([UInt8])
         /// A control message of the filter named `filter` (an ACK, a vote, a handshake step).
         case control(filter: String, body: [UInt8])
+
+        /// Whether this is an application payload (not a filter's control message).
+        public var isApplication: Bool { if case .application = self { true } else { false } }
     }
 
     public init(id: MessageID, sender: ParticipantID, content: Content) {
@@ -123,10 +126,7 @@ public struct FilterMessage: Sendable, Equatable {
         return false
     }
 
-    public var isApplication: Bool {
-        if case .application = content { return true }
-        return false
-    }
+    public var isApplication: Bool { content.isApplication }
 
     /// How a filtered conversation frames payloads: a tag byte (0: application, 1: control),
     /// and for control the filter's name (length-prefixed) before the body. Every participant of

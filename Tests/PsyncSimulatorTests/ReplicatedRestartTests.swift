@@ -110,12 +110,14 @@ import PsyncTrace
     /// Swarm seeds that found, in turn: a command type swapped for an ACK under a lost id, an
     /// old message held at a peer that missed the RS taking the new one's place, an ACK owed
     /// after the last replayed message never sent, a restarted host waiting for its old
-    /// messages' arrival with nothing to wake it.
-    @Test(arguments: [2829, 3027, 6532, 7520, 8339] as [UInt64])
-    func swarmFindingsStayFixed(seed: UInt64) {
+    /// messages' arrival with nothing to wake it (re-executions); an ACK queued while catching
+    /// up and dropped when the old messages came (from a checkpoint).
+    @Test(arguments: [(2829, .reexecute), (3027, .reexecute), (6532, .reexecute), (7520, .reexecute), (8339, .reexecute),
+                      (23234, .checkpoint)] as [(UInt64, HostRestart.Mode)])
+    func swarmFindingsStayFixed(seed: UInt64, mode: HostRestart.Mode) {
         var config = Swarm.config(seed: seed)
         #expect(config.workload.pattern == .replicated && !config.faults.restarts.isEmpty)
-        config.faults.restarts[0].mode = .reexecute  // as they were drawn then
+        config.faults.restarts[0].mode = mode  // as it was drawn when the seed failed
         let violations = Swarm.violations(config).prefix(3).map(\.description)
         #expect(violations.isEmpty, "\(violations); reproduce: psync simulate --swarm --seed \(seed) --runs 1")
     }
