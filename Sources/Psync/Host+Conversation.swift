@@ -315,8 +315,9 @@ extension Host {
     /// first execution sent them; nil once the participant is past its old messages.
     /// O(in-degree).
     public func reexecutionStep(_ cid: ConversationID, as pid: ParticipantID) throws(PsyncError) -> ReexecutionStep? {
-        let (image, slot) = try inspect(cid, pid)
-        return image.reexecutionStep(slot: slot)
+        // In place, not through `inspect`: a filter stack asks on every send and every pump.
+        let (i, v) = try lookup(cid, pid, requireOpen: false)
+        return images[i]!.reexecutionStep(slot: v)
     }
 
     /// Whether `send` would go through now (Section 3.3 flow control). O(local participants).

@@ -137,7 +137,8 @@ extension Simulator {
     func trySend(_ i: Int, _ cid: ConversationID, _ payload: [UInt8], _ kind: Workload.PayloadKind) -> Bool {
         defer { apply(hosts[i].takeEffects(), host: hosts[i].id) }
         do {
-            let again = (try? hosts[i].reexecutionStep(cid, as: apps[i].pid)) != nil
+            // Only a restarted participant's send can be one of its old messages (Section 5.2).
+            let again = incarnations[i] > 0 && (try? hosts[i].reexecutionStep(cid, as: apps[i].pid)) != nil
             let mid = try hosts[i].send(payload, in: cid, as: apps[i].pid, now: Instant(nanoseconds: now))
             if again { apps[i].resent.insert(mid) }
             sent(i, mid, data: kind == .data)

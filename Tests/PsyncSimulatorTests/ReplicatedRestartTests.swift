@@ -35,16 +35,15 @@ import PsyncTrace
             let config = config(seed: seed, messages: messages)
             let r = config.faults.restarts[0]
             modes.insert("\(config.filters.joined(separator: ",")) \(r.mode.rawValue)\(r.log ? "+log" : "")")
-            let result = Simulator(config).run()
-            var problems = (Checker.check(result) + FilterChecker.check(result)).prefix(3).map(\.description)
-            if !result.converged { problems.append("images differ") }
-            let applied = Set(result.replicas.map(\.applied))
-            if applied.count != 1 || (config.filters != ["depth-first"] && applied.first != config.participants * messages) {
-                problems.append("replicas applied \(result.replicas.map(\.applied))")
+            let failure = SeedSweep.failure(config) { result in
+                let applied = Set(result.replicas.map(\.applied))
+                guard applied.count != 1 || (config.filters != ["depth-first"] && applied.first != config.participants * messages)
+                else { return [] }
+                return ["replicas applied \(result.replicas.map(\.applied))"]
             }
-            if !problems.isEmpty { failures.append("seed \(seed): \(problems.joined(separator: "; ")); reproduce: \(config.reproductionCommand())") }
+            if let failure { failures.append(failure) }
         }
-        #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(4).joined(separator: "\n"))")
+        SeedSweep.expectNone(failures)
         #expect(modes.count == 12, "every stack, both modes, with and without the log: \(modes.sorted())")
     }
 

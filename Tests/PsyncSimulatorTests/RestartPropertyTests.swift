@@ -35,14 +35,15 @@ import PsyncSimulator
             let config = config(seed: seed, messages: messages)
             let r = config.faults.restarts[0]
             modes.insert("\(r.mode.rawValue)\(r.log ? "+log" : "")\(config.host.reclaimsPayloads ? "+reclaim" : "")")
-            let result = Simulator(config).run()
-            var problems = Checker.check(result).prefix(3).map(\.description)
-            if !result.converged { problems.append("images differ") }
-            if result.dataSent != config.participants * messages { problems.append("sent \(result.dataSent) data messages") }
-            if !result.histories.allSatisfy({ $0 == result.histories[0] }) { problems.append("histories differ") }
-            if !problems.isEmpty { failures.append("seed \(seed): \(problems.joined(separator: "; ")); reproduce: \(config.reproductionCommand())") }
+            let failure = SeedSweep.failure(config) { result in
+                var problems: [String] = []
+                if result.dataSent != config.participants * messages { problems.append("sent \(result.dataSent) data messages") }
+                if !result.histories.allSatisfy({ $0 == result.histories[0] }) { problems.append("histories differ") }
+                return problems
+            }
+            if let failure { failures.append(failure) }
         }
-        #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(4).joined(separator: "\n"))")
+        SeedSweep.expectNone(failures)
         #expect(modes.count == 8, "every mode, with and without the log, buffers kept and freed: \(modes.sorted())")
     }
 
@@ -67,13 +68,12 @@ import PsyncSimulator
                 config.workload = Workload(messagesPerParticipant: 60, pattern: .replicated)
                 config.filters = ["waves"]
             }
-            let result = Simulator(config).run()
-            var problems = (Checker.check(result) + FilterChecker.check(result)).prefix(3).map(\.description)
-            if !result.converged { problems.append("images differ") }
-            if result.memory.allSatisfy({ ($0?.nodesReclaimed.reduce(0, +) ?? 0) == 0 }) { problems.append("no host reclaimed a node") }
-            if !problems.isEmpty { failures.append("seed \(seed): \(problems.joined(separator: "; ")); reproduce: \(config.reproductionCommand())") }
+            let failure = SeedSweep.failure(config) { result in
+                result.memory.allSatisfy({ ($0?.nodesReclaimed.reduce(0, +) ?? 0) == 0 }) ? ["no host reclaimed a node"] : []
+            }
+            if let failure { failures.append(failure) }
         }
-        #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(4).joined(separator: "\n"))")
+        SeedSweep.expectNone(failures)
     }
 
     /// Two hosts fail within 50 ms of each other; one comes back, the other stays down (and
