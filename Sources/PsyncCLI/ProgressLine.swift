@@ -18,12 +18,16 @@ final class ProgressLine {
     static func make() -> ProgressLine? { isatty(STDERR_FILENO) != 0 ? ProgressLine() : nil }
 
     func update(_ p: SimulationProgress) {
+        update("simulating: \(formatMilliseconds(p.nanoseconds)) of virtual time, \(p.events) events, "
+               + "\(p.packetsSent) packets, \(p.dataSent) of \(p.dataTotal) data messages sent")
+    }
+
+    func update(_ text: @autoclosure () -> String) {
         let now = clock.now
         guard now - lastShown >= .seconds(1) else { return }
         lastShown = now
         shown = true
-        standardError.write("\r\u{1B}[K" + "simulating: \(formatMilliseconds(p.nanoseconds)) of virtual time, \(p.events) events, "
-                            + "\(p.packetsSent) packets, \(p.dataSent) of \(p.dataTotal) data messages sent")
+        standardError.write("\r\u{1B}[K" + text())
     }
 
     func clear() {

@@ -38,7 +38,7 @@ struct PsyncCommand: AsyncParsableCommand {
             commandName: PsyncCLI.commandName,
             abstract: "The Psync toolkit: simulate conversations, run them over UDP, read their traces, benchmark the engine.",
             version: "\(toolkitVersion) (trace schema \(TraceHeader.currentSchema))",
-            subcommands: [SimulateCommand.self, NodeCommand.self, FiltersCommand.self, TraceCommand.self, BenchCommand.self]
+            subcommands: [SimulateCommand.self, ExploreCommand.self, NodeCommand.self, FiltersCommand.self, TraceCommand.self, BenchCommand.self]
         )
     }
 }

@@ -28,7 +28,38 @@ struct EventQueue<Event> {
         }
         heap.append(Entry(time: time, order: inserted, slot: slot))
         inserted += 1
-        var i = heap.count - 1
+        siftUp(heap.count - 1)
+    }
+
+    mutating func pop() -> (time: UInt64, event: Event)? {
+        heap.isEmpty ? nil : take(at: 0)
+    }
+
+    /// Every queued event with its time and insertion number (which names it for `remove`), in
+    /// no particular order: the model checker chooses among them (`Simulator.pendingEvents`).
+    var entries: [(time: UInt64, order: UInt64, event: Event)] {
+        heap.map { ($0.time, $0.order, slots[$0.slot]!) }
+    }
+
+    /// Takes out the event inserted `order`-th, whatever its time. O(count).
+    mutating func remove(order: UInt64) -> (time: UInt64, event: Event)? {
+        heap.firstIndex { $0.order == order }.map { take(at: $0) }
+    }
+
+    private mutating func take(at i: Int) -> (time: UInt64, event: Event) {
+        heap.swapAt(i, heap.count - 1)
+        let entry = heap.removeLast()
+        if i < heap.count {
+            siftUp(i)
+            siftDown(i)
+        }
+        let event = slots[entry.slot].take()!
+        freeSlots.append(entry.slot)
+        return (entry.time, event)
+    }
+
+    private mutating func siftUp(_ start: Int) {
+        var i = start
         while i > 0 {
             let parent = (i - 1) / 2
             guard less(i, parent) else { break }
@@ -37,11 +68,8 @@ struct EventQueue<Event> {
         }
     }
 
-    mutating func pop() -> (time: UInt64, event: Event)? {
-        guard !heap.isEmpty else { return nil }
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
-        var i = 0
+    private mutating func siftDown(_ start: Int) {
+        var i = start
         while true {
             let l = 2 * i + 1, r = l + 1
             var m = i
@@ -51,9 +79,6 @@ struct EventQueue<Event> {
             heap.swapAt(i, m)
             i = m
         }
-        let event = slots[top.slot].take()!
-        freeSlots.append(top.slot)
-        return (top.time, event)
     }
 
     private func less(_ a: Int, _ b: Int) -> Bool {

@@ -10,16 +10,7 @@ public final class ManualNetwork {
         public var from: HostID
         public var to: HostID
         public var packet: Packet
-        public var description: String {
-            let what: String = switch packet {
-            case .startConversation: "SC a1"
-            case .addNode(let an): "AN \(an.message)"
-            case .retransmitRequest(let rr): "RR \(rr.message.map(\.description) ?? "-") leaves \(rr.leaves)"
-            case .frontierRequest(let fr): "FR frontier \(fr.frontier) wanted \(fr.wanted)\(fr.isReply ? " reply" : "")"
-            case .restart: "RS"
-            }
-            return "\(from)->\(to) \(what)\(packet.isResent ? " (resent)" : "")"
-        }
+        public var description: String { "\(from)->\(to) \(packet.summary)" }
     }
 
     public private(set) var hosts: [Host]
@@ -145,6 +136,18 @@ public final class ManualNetwork {
 }
 
 extension Packet {
+    /// The packet in a few words, for scenario tests and counterexamples ("AN b2 (resent)").
+    public var summary: String {
+        let what: String = switch self {
+        case .startConversation: "SC a1"
+        case .addNode(let an): "AN \(an.message)"
+        case .retransmitRequest(let rr): "RR \(rr.message.map(\.description) ?? "-") leaves \(rr.leaves)"
+        case .frontierRequest(let fr): "FR frontier \(fr.frontier) wanted \(fr.wanted)\(fr.isReply ? " reply" : "")"
+        case .restart: "RS"
+        }
+        return what + (isResent ? " (resent)" : "")
+    }
+
     public var isResent: Bool {
         switch self {
         case .startConversation(let sc): sc.resent

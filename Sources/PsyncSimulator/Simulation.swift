@@ -62,7 +62,7 @@ public struct SimulationConfig: Codable, Sendable, Equatable {
 public final class Simulator {
     public let config: SimulationConfig
     public internal(set) var hosts: [Host] = []
-    public private(set) var now: UInt64 = 0
+    public internal(set) var now: UInt64 = 0
     public internal(set) var network = NetworkCounters()
     public let trace: TraceSink?
     /// Builds a participant's filter stack (one per participant, bottom first).
@@ -74,7 +74,7 @@ public final class Simulator {
     /// Asked every `checkpointEvents` events; once it answers true, the run stops between two
     /// events and its result says when (`SimulationResult.interruptedAtNanoseconds`).
     public var shouldStop: (() -> Bool)?
-    public private(set) var eventsProcessed = 0
+    public internal(set) var eventsProcessed = 0
     /// When the run was stopped by `shouldStop`; nil while it runs and when it drained.
     var interruptedAt: UInt64?
 
@@ -191,17 +191,7 @@ public final class Simulator {
     /// Runs until no event remains (quiescence), the time limit, or `shouldStop`.
     @discardableResult
     public func run() -> SimulationResult {
-        for crash in config.faults.crashes { queue.push(.crash(HostID(crash.host)), at: crash.atNanoseconds) }
-        for (k, r) in config.faults.restarts.enumerated() { queue.push(.restart(k), at: r.atNanoseconds) }
-        for (k, a) in config.faults.attacks.enumerated() { queue.push(.attack(k), at: a.atNanoseconds) }
-        if let trace {
-            trace.record(TraceEvent(time: 0, host: nil, .header(config.traceHeader)))
-            for (k, p) in config.faults.partitions.enumerated() {
-                queue.push(.partition(k, healing: false), at: p.startNanoseconds)
-                queue.push(.partition(k, healing: true), at: p.healNanoseconds)
-            }
-        }
-        for i in apps.indices { start(i) }
+        begin()
         var end = EndReason.quiescent
         while let (time, event) = queue.pop() {
             guard time <= config.timeLimitNanoseconds else {
@@ -217,7 +207,29 @@ public final class Simulator {
                 break
             }
         }
-        // The last record: a trace without it was cut short, and tools say they cannot tell.
+        return finish(end)
+    }
+
+    /// Starts a run without running it: schedules the fault schedule's events, writes the
+    /// trace's header and opens every participant. `run` then takes events in time order; the
+    /// model checker (`Simulator+Stepping.swift`) chooses them itself.
+    func begin() {
+        for crash in config.faults.crashes { queue.push(.crash(HostID(crash.host)), at: crash.atNanoseconds) }
+        for (k, r) in config.faults.restarts.enumerated() { queue.push(.restart(k), at: r.atNanoseconds) }
+        for (k, a) in config.faults.attacks.enumerated() { queue.push(.attack(k), at: a.atNanoseconds) }
+        if let trace {
+            trace.record(TraceEvent(time: 0, host: nil, .header(config.traceHeader)))
+            for (k, p) in config.faults.partitions.enumerated() {
+                queue.push(.partition(k, healing: false), at: p.startNanoseconds)
+                queue.push(.partition(k, healing: true), at: p.healNanoseconds)
+            }
+        }
+        for i in apps.indices { start(i) }
+    }
+
+    /// Ends a run: the last record (a trace without it was cut short, and tools say they cannot
+    /// tell), and what the run produced.
+    func finish(_ end: EndReason) -> SimulationResult {
         record(nil, .end(reason: end.rawValue))
         return result()
     }

@@ -38,7 +38,8 @@ extension Simulator {
                 self.apps[i].replica.apply(payload, from: m.id.senderIndex)
                 if m.id.senderIndex == i || self.apps[i].commandBasis == nil { self.apps[i].commandBasis = self.apps[i].replica.digest }
             }
-            if records { self.filterDeliveries[f][i].append(FilterDelivery(message: m.id, time: self.now, content: m.content)) }
+            if records { self.filterDeliveries[f][i].append(FilterDelivery(message: m.id, time: self.now, content: m.content,
+                                                                                      historyLength: self.apps[i].history.count)) }
         }
         apps[i].stack = stack
         if let resume { stack.resume(ownThrough: resume.sent, delivered: resume.delivered) }
@@ -105,6 +106,9 @@ public struct FilterDelivery: Sendable, Equatable {
     public var message: MessageID
     public var time: UInt64
     public var content: FilterMessage.Content
+    /// How many messages the participant's history held then: what its view showed (the quorum
+    /// check reads it; times cannot tell, as the model checker's steps do not move the clock).
+    public var historyLength: Int
 }
 
 extension FilterMessage {

@@ -1,4 +1,6 @@
 import Testing
+import Foundation
+import PsyncTrace
 import Psync
 import PsyncFilters
 import PsyncSimulator
@@ -65,7 +67,8 @@ import PsyncSimulator
 
         var early = result
         let first = result.filterDeliveries[quorum][2][0]
-        early.filterDeliveries[quorum][2][0].time = result.sentAt[first.message]!
+        // Delivered as soon as p2's view had it: before anyone else could have followed it.
+        early.filterDeliveries[quorum][2][0].historyLength = result.histories[2].firstIndex(of: first.message)! + 1
         #expect(FilterChecker.check(early).contains { $0.property == "quorum: quorum 3" && $0.detail.hasPrefix("p2 ") })
     }
 }
@@ -102,5 +105,40 @@ import PsyncSimulator
             if FilterChecker.check(result).contains(where: { $0.property.contains("total order") }) { caught += 1 }
         }
         #expect(caught >= 20, "the total-order checker flagged \(caught) of 40 runs")
+    }
+}
+
+/// The model checker finds the eager waves filter's bug with no seed: breadth first, the
+/// first violation is reached by a shortest path, a handful of steps (two participants open,
+/// each sends, each commits its own message as a wave of one). The counterexample replays: as
+/// steps, as a trace the reader takes whole, as a scenario test's text.
+@Suite struct BrokenFilterExplorationTests {
+    static let scope = ExplorationScope(participants: 3, messagesPerParticipant: 1, acknowledges: false)
+
+    @Test func explorationCatchesTheEagerWavesFilterInAFewSteps() throws {
+        let report = ExploredRun.explorer(Self.scope, filters: { [BrokenFilterTests.EagerWaves()] }).run()
+        let (actions, violations) = try #require(report.counterexample, "\(report)")
+        #expect(violations.contains { $0.property == "eager-waves: total order" }, "\(violations)")
+        #expect(actions.count <= 6, "\(report)")
+        // Without reduction the path is the shortest there is: no longer.
+        let shortest = ExploredRun.explorer(Self.scope, limits: ExplorationLimits(reduction: false),
+                                            filters: { [BrokenFilterTests.EagerWaves()] }).run()
+        #expect(shortest.counterexample?.actions.count == actions.count)
+
+        let found = Counterexample(scope: Self.scope, steps: actions.map(\.description), violations: violations)
+        let run = ExploredRun(Self.scope, filters: { [BrokenFilterTests.EagerWaves()] })
+        for step in found.steps { #expect(run.perform(step), "\(step)") }
+        #expect(run.violations().map(\.description) == violations.map(\.description))
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("explored-\(UUID()).lz4").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try LZ4TraceWriter(path: path)
+        found.record(to: writer, filters: { [BrokenFilterTests.EagerWaves()] })
+        try writer.close()
+        let (header, events) = try TraceReader.readAll(path: path)
+        #expect(header.filters == ["eager-waves"])
+        #expect(events.count { if case .send = $0.kind { true } else { false } } >= 3)
+        let test = found.scenarioTest(command: "psync explore")
+        #expect(test.contains("@Test func exploredCounterexample()") && test.contains("\"\(found.steps[0])\","))
     }
 }

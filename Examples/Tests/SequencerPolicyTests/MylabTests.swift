@@ -70,4 +70,29 @@ import Testing
         // The command names the tool that was run (`PsyncCLI.commandName`).
         #expect(r.out.contains("reproduce with: swift run -c release mylab simulate --seed 3"), "\(r.out)")
     }
+
+    /// `mylab explore` model-checks the outside policies with no seed: the sequencer over every
+    /// ordering of a small scope with a loss, and the broken variant caught with a short
+    /// counterexample that the trace tools draw and walk.
+    @Test func exploreChecksTheSequencerAndCatchesTheBrokenOne() throws {
+        let good = try Self.run(["explore", "--filter", "sequencer", "--participants", "2", "--messages", "1", "--no-acks", "--losses", "1"])
+        #expect(good.status == 0 && good.out.contains(", exhaustive,"), "\(good.out)\(good.err)")
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mylab-explore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trace = directory.appendingPathComponent("counterexample.lz4").path
+        let test = directory.appendingPathComponent("CounterexampleTests.swift").path
+        let bad = try Self.run(["explore", "--filter", "eager-sequencer", "--participants", "3", "--messages", "1", "--no-acks",
+                                "--trace", trace, "--test", test])
+        #expect(bad.status == 1 && bad.out.contains("VIOLATION after "), "\(bad.out)\(bad.err)")
+        let steps = bad.out.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.dropFirst(2).first?.isNumber == true }
+        #expect(!steps.isEmpty && steps.count <= 8, "\(bad.out)")
+        let dot = try Self.run(["trace", "dot", trace])
+        #expect(dot.status == 0 && dot.out.contains("digraph"), "\(dot.err)")
+        let step = try Self.run(["trace", "replay", trace, "--step"])
+        #expect(step.status == 0 && step.out.contains("holding:"), "\(step.err)")
+        let source = try String(contentsOfFile: test, encoding: .utf8)
+        #expect(source.contains("@Test func exploredCounterexample()") && source.contains("mylab explore"), "\(source)")
+    }
 }
