@@ -19,6 +19,9 @@ public enum TraceStream {
         public var unfinished: String?
         /// Whether the trace shows a whole run: every record written was read, up to `end`.
         public var complete: Bool { error == nil && unfinished == nil }
+        /// A model checker's counterexample (`EndReason.counterexample`): whole, but it stops
+        /// where a property broke, so what holds only at quiescence cannot be asked of it.
+        public var isCounterexample = false
         /// What stops the trace from showing a whole run, for a message: damage, or the end.
         public var incompleteness: String? {
             if let error { return "\(errorPath ?? "-"): \(error)" }
@@ -35,7 +38,7 @@ public enum TraceStream {
         guard case .end(let reason)? = last else {
             return "the trace has no end record: the run was cut short (killed?)"
         }
-        if header.clock == "virtual", reason != EndReason.quiescent.rawValue {
+        if header.clock == "virtual", reason != EndReason.quiescent.rawValue, reason != EndReason.counterexample.rawValue {
             return "the simulation ended '\(reason)' before quiescence"
         }
         return nil
@@ -57,7 +60,9 @@ public enum TraceStream {
         } catch {
             return Outcome(header: reader.header, records: records, error: error, errorPath: path)
         }
-        return Outcome(header: reader.header, records: records, error: nil, unfinished: unfinished(reader.header, last: last))
+        var outcome = Outcome(header: reader.header, records: records, error: nil, unfinished: unfinished(reader.header, last: last))
+        if case .end(EndReason.counterexample.rawValue)? = last { outcome.isCounterexample = true }
+        return outcome
     }
 
     /// One file as `read(_: String, _:)` reads it; several as one stream (`TraceMerge`): the

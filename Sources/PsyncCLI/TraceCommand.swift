@@ -78,7 +78,10 @@ struct TraceCheck: ParsableCommand {
     func run() throws {
         var checker = TraceChecker()
         let outcome = try readOrExit(files) { checker.observe($0) }
-        let verdict = checker.finish(complete: outcome.complete, readError: outcome.incompleteness)
+        // A counterexample stops where a property broke: its violations count, but what holds
+        // only at quiescence (convergence) cannot be asked of it.
+        let verdict = checker.finish(complete: outcome.complete && !outcome.isCounterexample,
+                                     readError: outcome.isCounterexample ? "a model checker's counterexample ends before quiescence" : outcome.incompleteness)
         for v in checker.violations { print("violation: \(v)") }
         if checker.violationCount > checker.violations.count { print("... \(checker.violationCount - checker.violations.count) more") }
         switch verdict {

@@ -46,6 +46,11 @@ public enum FilterRegistry {
         Entry(name: "commutative", summary: "replicated objects: commutative operations at once, others in batches (Section 4.3, Figure 9)") {
             $0 == nil ? CommutativeFilter() : nil
         },
+        Entry(name: "circuit", summary: "virtual circuit: sends wait while WINDOW of one's messages are unstable; circuit:1 is stop-and-wait (Section 4.1)") { argument in
+            guard let argument else { return VirtualCircuitFilter() }
+            guard let window = Int(argument), window >= 1 else { return nil }
+            return VirtualCircuitFilter(window: window)
+        },
         Entry(name: "membership", summary: "conversation-wide delete and join by agreement, above a total order: waves,membership (Sections 3.2.4, 5)") {
             $0 == nil ? MembershipFilter() : nil
         },

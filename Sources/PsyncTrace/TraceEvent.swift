@@ -205,6 +205,9 @@ public enum EndReason: String, Sendable, CaseIterable {
     case timeLimit = "time-limit"
     /// The run was stopped on request (Ctrl-C, SIGTERM) between two events.
     case interrupted
+    /// A model checker's path to a state that breaks a property (`psync explore --trace`): the
+    /// whole of what it shows, but it ends where the property broke, not at quiescence.
+    case counterexample
 }
 
 /// The toolkit's version, written into every trace header.

@@ -38,7 +38,7 @@ import PsyncSimulator
         }
     }
 
-    @Test(arguments: [["causal"], ["waves"], ["depth-first"], ["quorum"], ["quorum:2"], ["causal", "waves"], ["waves", "membership"], ["depth-first", "membership"], ["stable-causal"], ["waves", "quorum"], ["commutative"], ["handshake"]])
+    @Test(arguments: [["causal"], ["waves"], ["depth-first"], ["quorum"], ["quorum:2"], ["causal", "waves"], ["waves", "membership"], ["depth-first", "membership"], ["stable-causal"], ["waves", "quorum"], ["commutative"], ["handshake"], ["circuit"], ["circuit:1"]])
     func filtersKeepTheirPromises(filters: [String]) {
         let failures = Self.failures(filters, seeds: 0..<150)
         #expect(failures.isEmpty, "\(failures.count) failing seeds:\n\(failures.prefix(5).joined(separator: "\n"))")

@@ -60,6 +60,7 @@ extension Simulator {
         process(.crash(host))
     }
 
-    /// Ends a run the caller drove: the trace's last record and the result.
-    func finishSteps() -> SimulationResult { finish(queue.isEmpty ? .quiescent : .interrupted) }
+    /// Ends a run the caller drove: the trace's last record (a counterexample's, unless the
+    /// run reached quiescence) and the result.
+    func finishSteps() -> SimulationResult { finish(queue.isEmpty ? .quiescent : .counterexample) }
 }
