@@ -53,9 +53,16 @@ public struct PerfettoExport: TraceExporter {
         counter("holding queue", t, h, [("messages", .uint(UInt64(graph.held[h]?.count ?? 0)))])
     }
 
+    /// Messages sent that each of host h's participants has not received. A damaged trace can
+    /// say a view holds more than was ever sent (a receive of a message with no send): then
+    /// none is outstanding, rather than a count that wraps around (the fuzzer found one).
     private mutating func outstanding(_ h: HostID, _ t: UInt64) -> String {
+        let sent = UInt64(graph.messages.count)
         let values: [(String, JSONValue)] = (hosts[h] ?? []).compactMap { p in
-            graph.position(of: p).map { i in (p.description, .uint(UInt64(graph.messages.count) - graph.views[i].reduce(0) { $0 + UInt64($1) })) }
+            graph.position(of: p).map { i in
+                let inView = graph.views[i].reduce(0) { $0 + UInt64($1) }
+                return (p.description, .uint(sent > inView ? sent - inView : 0))
+            }
         }
         return values.isEmpty ? "" : counter("outstanding", t, h, values)
     }
