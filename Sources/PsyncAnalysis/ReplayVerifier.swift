@@ -47,6 +47,11 @@ public enum ReplayVerifier {
             throw .notASimulation("the header carries no simulation configuration (\(error))")
         }
         do { _ = try factory(config.filters) } catch { throw .unknownFilter("\(error)") }
+        // A model checker's counterexample was not drawn from its seed: each step was chosen.
+        if (try? TraceStream.read(path) { _ in })?.isCounterexample == true {
+            throw .notASimulation("a counterexample of psync explore: its steps were chosen, not drawn from the seed "
+                                  + "(walk it with --step; its scenario test, explore --test, replays it)")
+        }
         // A header may have been edited into a run that cannot be made (no participants, a
         // zero wire limit) or would never end (10^12 messages): refused, not attempted.
         let problems = config.problems(factory: factory)

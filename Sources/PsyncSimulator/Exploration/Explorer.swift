@@ -12,8 +12,8 @@ public protocol ExplorableSystem: AnyObject {
     func perform(_ action: Action)
     /// The state's digest: equal states must give equal digests (`StateFingerprint`).
     func fingerprint() -> StateFingerprint
-    /// Nothing more happens without an outside action: the properties that hold only at the
-    /// end (convergence, completeness) are checked here.
+    /// Nothing more happens: no action is enabled (exactly then). The properties that hold
+    /// only at the end (convergence, completeness) are checked here.
     var isQuiescent: Bool { get }
     /// The properties the state breaks (at quiescence, the end's too).
     func violations() -> [Checker.Violation]
@@ -131,20 +131,19 @@ public final class Explorer<System: ExplorableSystem> {
     public func run() -> ExplorationReport<Action> {
         let started = Date()
         var report = ExplorationReport<Action>()
-        let result = search(&report)
+        search(&report)
         report.seconds = Date().timeIntervalSince(started)
-        _ = result
         return report
     }
 
-    /// The search proper; true when it ended early (a violation or a limit).
-    private func search(_ report: inout ExplorationReport<Action>) -> Bool {
+    /// The search proper; it returns early at a violation or a limit (the report says which).
+    private func search(_ report: inout ExplorationReport<Action>) {
         let root = make()
         nodes = [Node(parent: -1, action: nil, depth: 0)]
         visited = [root.fingerprint(): Visit(node: 0, sleep: [], expanded: false)]
         report.states = 1
         report.statesByDepth = [1]
-        if reached(root, node: 0, &report) { return true }
+        if reached(root, node: 0, &report) { return }
         // Work items: a node to expand, with the only actions to take (a re-expansion) or all.
         var queue: [(node: Int, fingerprint: StateFingerprint, only: Set<Action>?)] = [(0, root.fingerprint(), nil)]
         var head = 0
@@ -184,9 +183,10 @@ public final class Explorer<System: ExplorableSystem> {
                 report.statesByDepth[Int(depth)] += 1
                 report.depth = max(report.depth, Int(depth))
                 if report.states % 1000 == 0 { onProgress?(report) }
-                if reached(system, node: child, &report) { return true }
-                if let maxStates = limits.maxStates, report.states >= maxStates { return true }
-                queue.append((child, childFP, nil))
+                if reached(system, node: child, &report) { return }
+                if let maxStates = limits.maxStates, report.states >= maxStates { return }
+                // An end has nothing to expand (and one at the depth limit limits nothing).
+                if !system.isQuiescent { queue.append((child, childFP, nil)) }
             }
             // Expanded states are not needed in the queue again: let its storage go as it drains.
             if head > 4096 && head * 2 > queue.count {
@@ -195,7 +195,6 @@ public final class Explorer<System: ExplorableSystem> {
             }
         }
         report.exhaustive = !limited
-        return false
     }
 
     /// Checks a newly reached state; true if it breaks a property (the report then holds the
