@@ -64,8 +64,6 @@ public final class ExploredRun: ExplorableSystem {
     public final class LocalStates {
         var digests: [StateFingerprint: StateFingerprint] = [:]
         public init() {}
-        /// Distinct participant states digested so far.
-        public var count: Int { digests.count }
     }
     public private(set) var lossesUsed = 0
     public private(set) var duplicatesUsed = 0
@@ -247,7 +245,7 @@ public final class ExploredRun: ExplorableSystem {
     /// (each a traced drop), so that no choice is spent on them.
     private func dropStale() {
         let s = simulator
-        for p in s.pendingEvents where !(p.event.isDelivery && !s.crashed.contains(p.event.destination)) {
+        for p in s.pendingEvents {
             let down = { (h: HostID) in s.crashed.contains(h) }
             switch p.event {
             case .deliver(let to, _, _, _) where down(to):
@@ -311,7 +309,7 @@ public final class ExploredRun: ExplorableSystem {
         var d = StateFingerprint.Digest(skipping: ["counters", "historyTimes"])
         d.walk(s.hosts[i])
         d.walk(s.apps[i])
-        let own = s.pendingEvents.filter { !$0.event.isDelivery && owner(of: $0.event) == host }
+        let own = s.pendingEvents.filter { if case .deliver = $0.event { false } else { owner(of: $0.event) == host } }
         d.combineUnordered(own.map { "\($0.time) \(timerName($0.event))" }, count: own.count)
         d.walk(s.filterDeliveries.map { $0[i].map { [$0.message.description, String($0.historyLength)] } })
         d.walk(s.crashed.contains(host))
@@ -348,10 +346,4 @@ public final class ExploredRun: ExplorableSystem {
         guard let ha = pa.host, let hb = pb.host, ha != hb else { return false }
         return pa.budget == nil || pa.budget != pb.budget
     }
-}
-
-extension Simulator.Event {
-    var isDelivery: Bool { if case .deliver = self { true } else { false } }
-    /// A delivery's destination (host 0 for other events).
-    var destination: HostID { if case .deliver(let to, _, _, _) = self { to } else { HostID(0) } }
 }

@@ -1,3 +1,5 @@
+import Psync
+
 /// A 128-bit digest of a state, for the model checker's set of visited states (`Explorer`).
 ///
 /// The engine's hosts and the filters are classes with value-typed state, and outside filters
@@ -37,12 +39,10 @@ public struct StateFingerprint: Hashable, Sendable, CustomStringConvertible {
 
         public var fingerprint: StateFingerprint { StateFingerprint(high: Self.mix(a ^ 0xFF51_AFD7_ED55_8CCD), low: Self.mix(b)) }
 
-        /// SplitMix64's finaliser: every input bit moves every output bit.
+        /// SplitMix64's first output from seed x: every input bit moves every output bit.
         static func mix(_ x: UInt64) -> UInt64 {
-            var z = x &+ 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
+            var generator = SplitMix64(seed: x)
+            return generator.next()
         }
 
         public mutating func combine(_ x: UInt64) {
